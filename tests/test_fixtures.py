@@ -144,7 +144,10 @@ def test_every_marker_is_a_breakable_line(name, go_bin, fixture_src, dlv_path, t
         for marker in markers_in(path)
     ]
     assert script, f"{name} has no markers"
-    mode = ["test", "."] if name == "testpkg" else ["exec", str(go_bin[name])]
+    if name == "testpkg":
+        mode = ["test", f"--output={tmp_path / 'debug.test'}", "."]
+    else:
+        mode = ["exec", str(go_bin[name])]
     output = dlv_script(dlv_path, src, script, mode, tmp_path)
     assert output.count("Breakpoint ") == len(script), output
 
