@@ -1,0 +1,958 @@
+"""The source pane: a Line-API view of one Go file (or of disassembly) with a debugger gutter.
+
+Only visible rows are rendered. A file is read in a thread and painted as plain
+text at once; pygments tokenises it afterwards in another thread and the colours
+appear when that finishes. Tokens are cached per (path, mtime, size), so going back
+to a file never re-tokenises it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import textwrap
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from pygments.lexers.go import GoLexer
+from pygments.token import Token, _TokenType
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style as RichStyle
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.content import Content, Span
+from textual.geometry import Size
+from textual.highlight import ANSIDarkHighlightTheme, ANSILightHighlightTheme, HighlightTheme
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.style import Style
+from textual.widget import Widget
+from textual.widgets import Input
+from textual.worker import get_current_worker
+
+from godbg_tui.adapters.dlv.types import AsmInstruction
+
+BREAKPOINT_KINDS = ("enabled", "disabled", "conditional", "tracepoint")
+
+GLYPHS: dict[str, str] = {
+    "enabled": "●",
+    "disabled": "○",
+    "conditional": "◆",
+    "tracepoint": "◇",
+    "exec": "▶",
+    "exec-other": "▷",
+}
+ASCII_GLYPHS: dict[str, str] = {
+    "enabled": "B",
+    "disabled": "b",
+    "conditional": "C",
+    "tracepoint": "T",
+    "exec": ">",
+    "exec-other": "~",
+}
+
+TokenSpans = list[tuple[int, int, _TokenType]]
+
+_CONTROL_CHARS = {c: "\ufffd" for c in [*range(0x20), 0x7F] if c != 0x09}
+_TOKEN_CACHE_SIZE = 16
+_token_cache: OrderedDict[tuple[str, int, int], list[TokenSpans]] = OrderedDict()
+
+
+def read_source(path: str, tab_size: int) -> tuple[list[str], int, int, int]:
+    """Lines of a text file as displayed (tabs expanded, control characters defused).
+
+    Lines are split on "\n" only, as Go and Delve count them.
+
+    Returns (lines, widest line in cells, mtime_ns, size). Raises OSError.
+    """
+    st = os.stat(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    raw = text.split("\n")
+    if raw and raw[-1] == "":
+        raw.pop()
+    lines = [line.removesuffix("\r").expandtabs(tab_size).translate(_CONTROL_CHARS) for line in raw]
+    width = max((cell_len(line) for line in lines), default=0)
+    return lines, width, st.st_mtime_ns, st.st_size
+
+
+def tokenise_go(lines: Sequence[str], cancelled: Callable[[], bool] = lambda: False) -> list[TokenSpans] | None:
+    """Token spans per line for Go source, using pygments' Go lexer over the whole text.
+
+    The whole file goes through one lexer so multi-line comments and raw strings
+    keep their state. Returns None if ``cancelled()`` turns true on the way.
+    """
+    lexer = GoLexer(stripnl=False, ensurenl=False, tabsize=0)
+    result: list[TokenSpans] = [[] for _ in lines]
+    row, col = 0, 0
+    for n, (token_type, value) in enumerate(lexer.get_tokens("\n".join(lines))):
+        if n % 4096 == 0 and cancelled():
+            return None
+        if token_type in Token.Text.Whitespace or token_type is Token.Text:
+            if "\n" in value:
+                row += value.count("\n")
+                col = len(value) - value.rfind("\n") - 1
+            else:
+                col += len(value)
+            continue
+        pieces = value.split("\n")
+        for i, piece in enumerate(pieces):
+            if i:
+                row += 1
+                col = 0
+            if piece and row < len(result):
+                result[row].append((col, col + len(piece), token_type))
+            col += len(piece)
+    return result
+
+
+def _cached_tokens(key: tuple[str, int, int]) -> list[TokenSpans] | None:
+    tokens = _token_cache.get(key)
+    if tokens is not None:
+        _token_cache.move_to_end(key)
+    return tokens
+
+
+def _store_tokens(key: tuple[str, int, int], tokens: list[TokenSpans]) -> None:
+    _token_cache[key] = tokens
+    _token_cache.move_to_end(key)
+    while len(_token_cache) > _TOKEN_CACHE_SIZE:
+        _token_cache.popitem(last=False)
+
+
+def _norm(path: str) -> str:
+    return os.path.normpath(path) if path else path
+
+
+@dataclass
+class _Document:
+    path: str
+    lines: list[str]
+    width: int
+    mtime_ns: int
+    size: int
+    tokens: list[TokenSpans] | None = None
+
+    @property
+    def cache_key(self) -> tuple[str, int, int]:
+        return (self.path, self.mtime_ns, self.size)
+
+
+class _Loaded(Message):
+    def __init__(self, generation: int, doc: _Document | None, error: str = "") -> None:
+        super().__init__()
+        self.generation = generation
+        self.doc = doc
+        self.error = error
+
+
+class _Highlighted(Message):
+    def __init__(self, key: tuple[str, int, int], tokens: list[TokenSpans]) -> None:
+        super().__init__()
+        self.key = key
+        self.tokens = tokens
+
+
+class SourceLines(ScrollView, can_focus=False):
+    """The scrolling, rendering half of SourceView; see SourceView for the public API.
+
+    Rows are 1-based source lines (or disassembly rows). Keeps the document, the
+    marks and the cursor; renders only what is visible and caches finished strips.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "source-view--lineno",
+        "source-view--pc-line",
+        "source-view--cursor-line",
+        "source-view--bp-enabled",
+        "source-view--bp-disabled",
+        "source-view--bp-conditional",
+        "source-view--bp-tracepoint",
+        "source-view--exec",
+        "source-view--exec-other",
+        "source-view--match",
+        "source-view--match-current",
+        "source-view--placeholder",
+        "source-view--asm-location",
+    }
+
+    DEFAULT_CSS = """
+    SourceLines {
+        background: $surface;
+        color: $foreground;
+        scrollbar-size-vertical: 1;
+        overflow-x: hidden;
+        & > .source-view--lineno { color: $foreground-muted; }
+        & > .source-view--pc-line { background: $success 25%; }
+        & > .source-view--cursor-line { background: $boost; }
+        & > .source-view--bp-enabled { color: $error; text-style: bold; }
+        & > .source-view--bp-disabled { color: $foreground-muted; }
+        & > .source-view--bp-conditional { color: $warning; text-style: bold; }
+        & > .source-view--bp-tracepoint { color: $accent; text-style: bold; }
+        & > .source-view--exec { color: $success; text-style: bold; }
+        & > .source-view--exec-other { color: $secondary; }
+        & > .source-view--match { background: $warning 40%; }
+        & > .source-view--match-current { background: $warning; color: $background; }
+        & > .source-view--placeholder { color: $warning; }
+        & > .source-view--asm-location { color: $foreground-muted; }
+    }
+    App:ansi SourceLines > .source-view--pc-line { background: transparent; text-style: reverse; }
+    App:ansi SourceLines > .source-view--cursor-line { background: transparent; text-style: underline; }
+    """
+
+    tab_size: ClassVar[int] = 4
+
+    def __init__(self, *, ascii_only: bool, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.ascii_only = ascii_only
+        self.mode = "empty"
+        self.doc: _Document | None = None
+        self.missing_path = ""
+        self.loading_path = ""
+        self.asm: list[AsmInstruction] = []
+        self.asm_pc = 0
+        self.cursor = 1
+        self.exec_path: str | None = None
+        self.exec_line: int | None = None
+        self.exec_others: set[tuple[str, int]] = set()
+        self.marks: dict[tuple[str, int], str] = {}
+        self.matches: dict[int, list[tuple[int, int]]] = {}
+        self.match_list: list[tuple[int, int, int]] = []
+        self.match_index = -1
+        self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
+        self._token_styles: dict[_TokenType, Style | None] = {}
+        self._overlays: dict[str, Style] = {}
+
+    # ----- state changes (called by SourceView) -----
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, _theme: object) -> None:
+        self.invalidate()
+
+    def invalidate(self) -> None:
+        """Forget rendered strips and resolved styles (theme, marks or text changed)."""
+        self._strips.clear()
+        self._token_styles.clear()
+        self._overlays.clear()
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()
+        self._token_styles.clear()
+        self._overlays.clear()
+
+    @property
+    def row_count(self) -> int:
+        if self.mode == "source" and self.doc is not None:
+            return len(self.doc.lines)
+        if self.mode == "asm":
+            return len(self.asm)
+        if self.mode == "missing":
+            return len(self._placeholder_lines())
+        return 1 if self.mode == "loading" else 0
+
+    @property
+    def gutter_width(self) -> int:
+        return 2 + len(str(max(self.row_count, 1))) + 1
+
+    def update_virtual_size(self) -> None:
+        if self.mode == "source" and self.doc is not None:
+            width = self.doc.width
+        elif self.mode == "asm":
+            width = max((cell_len(self._asm_text(i)) for i in range(len(self.asm))), default=0)
+        else:
+            width = 0
+        self.virtual_size = Size(self.gutter_width + width + 1, self.row_count)
+
+    def set_cursor(self, row: int, *, scroll: str = "visible") -> None:
+        """Move the cursor to a 1-based row; ``scroll`` is "visible", "upper-third" or "none"."""
+        count = self.row_count
+        if count == 0:
+            return
+        row = max(1, min(row, count))
+        old, self.cursor = self.cursor, row
+        self.refresh_line(old - 1)
+        self.refresh_line(row - 1)
+        if scroll != "none":
+            self.reveal(row, upper_third=scroll == "upper-third")
+
+    def reveal(self, row: int, *, upper_third: bool = False) -> None:
+        """Scroll so a 1-based row is on screen (in the upper third if it was off screen)."""
+        height = max(1, self.scrollable_content_region.height)
+        top = round(self.scroll_y)
+        index = row - 1
+        if top <= index < top + height:
+            return
+        if upper_third:
+            target = max(0, index - height // 3)
+        elif index < top:
+            target = index
+        else:
+            target = index - height + 1
+        self.scroll_to(y=target, animate=False, immediate=True)
+
+    # ----- rendering -----
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = y + scroll_y
+        width = self.scrollable_content_region.width
+        base = self.visual_style
+        if index >= self.row_count:
+            return Strip.blank(width, base.rich_style)
+        row = index + 1
+        cursor_shown = row == self.cursor and self._owner_focused()
+        if self.mode == "source":
+            key = self._source_key(row, cursor_shown)
+        elif self.mode == "asm":
+            key = ("asm", row, cursor_shown)
+        else:
+            key = (self.mode, row)
+        key = (*key, width, scroll_x)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._render_row(row, cursor_shown, width, scroll_x)
+            self._strips[key] = strip
+        return strip
+
+    def _owner_focused(self) -> bool:
+        parent = self.parent
+        return isinstance(parent, Widget) and parent.has_focus
+
+    def _source_key(self, row: int, cursor_shown: bool) -> tuple:
+        path = self.doc.path if self.doc else ""
+        return (
+            "src",
+            path,
+            row,
+            cursor_shown,
+            self.marks.get((path, row)),
+            self.exec_path == path and self.exec_line == row,
+            (path, row) in self.exec_others,
+            self.doc.tokens is not None if self.doc else False,
+            tuple(self.matches.get(row, ())),
+            self._current_match_col(row),
+            self.ascii_only,
+        )
+
+    def _current_match_col(self, row: int) -> int:
+        if 0 <= self.match_index < len(self.match_list):
+            line, col, _ = self.match_list[self.match_index]
+            if line == row:
+                return col
+        return -1
+
+    def _render_row(self, row: int, cursor_shown: bool, width: int, scroll_x: int) -> Strip:
+        if self.mode == "loading":
+            return self._text_strip(f"loading {self.loading_path}…", "source-view--placeholder", width)
+        if self.mode == "missing":
+            return self._text_strip(self._placeholder_lines()[row - 1], "source-view--placeholder", width)
+        if self.mode == "asm":
+            return self._render_asm_row(row, cursor_shown, width, scroll_x)
+        return self._render_source_row(row, cursor_shown, width, scroll_x)
+
+    def _placeholder_lines(self) -> list[str]:
+        """The missing-source explanation, wrapped to the view (paths broken anywhere)."""
+        width = max(20, self.scrollable_content_region.width - 2)
+        paragraphs = [
+            f"source not available: {self.missing_path}",
+            "— set a substitute-path (config substitute-path <from> <to>)",
+            "  or press d for disassembly",
+        ]
+        return [line for text in paragraphs for line in textwrap.wrap(text, width, break_on_hyphens=False)]
+
+    def _text_strip(self, text: str, component: str, width: int) -> Strip:
+        style = self.get_visual_style(component)
+        return Strip([Segment(" " + text, style.rich_style)]).crop_extend(0, width, self.visual_style.rich_style)
+
+    def _line_style(self, is_pc: bool, cursor_shown: bool) -> Style:
+        if is_pc:
+            return self.get_visual_style("source-view--pc-line")
+        if cursor_shown:
+            return self.get_visual_style("source-view--cursor-line")
+        return self.visual_style
+
+    def _overlay(self, component: str) -> Style:
+        """A component's own attributes, its colours resolved against the widget's background.
+
+        (A partial visual style drops colour alpha, so "$warning 40%" would come out opaque.)
+        """
+        style = self._overlays.get(component)
+        if style is None:
+            partial = self.get_component_rich_style(component, partial=True)
+            full = self.get_component_rich_style(component)
+            resolved = RichStyle(
+                color=full.color if partial.color else None,
+                bgcolor=full.bgcolor if partial.bgcolor else None,
+            )
+            style = self._overlays[component] = Style.from_rich_style(partial + resolved)
+        return style
+
+    def _glyph(self, kind: str) -> str:
+        return (ASCII_GLYPHS if self.ascii_only else GLYPHS)[kind]
+
+    def _gutter(self, row: int, mark: str | None, exec_kind: str | None, line_style: Style) -> list[Segment]:
+        """Mark cell, execution cell and the right-aligned row number."""
+        digits = self.gutter_width - 3
+        plain = line_style.rich_style
+        segments = []
+        if mark:
+            style = line_style + self._overlay(f"source-view--bp-{mark}")
+            segments.append(Segment(self._glyph(mark), style.rich_style))
+        else:
+            segments.append(Segment(" ", plain))
+        if exec_kind:
+            style = line_style + self._overlay(f"source-view--{exec_kind}")
+            segments.append(Segment(self._glyph(exec_kind), style.rich_style))
+        else:
+            segments.append(Segment(" ", plain))
+        lineno_style = line_style + self._overlay("source-view--lineno")
+        if exec_kind == "exec":
+            lineno_style += self._overlay("source-view--exec")
+        segments.append(Segment(f"{row:>{digits}} ", lineno_style.rich_style))
+        return segments
+
+    def _render_source_row(self, row: int, cursor_shown: bool, width: int, scroll_x: int) -> Strip:
+        assert self.doc is not None
+        path = self.doc.path
+        is_pc = self.exec_path == path and self.exec_line == row
+        exec_kind = "exec" if is_pc else ("exec-other" if (path, row) in self.exec_others else None)
+        line_style = self._line_style(is_pc, cursor_shown)
+        gutter = self._gutter(row, self.marks.get((path, row)), exec_kind, line_style)
+        text = self.doc.lines[row - 1]
+        spans: list[Span] = []
+        if self.doc.tokens is not None:
+            for start, end, token_type in self.doc.tokens[row - 1]:
+                style = self._token_style(token_type)
+                if style is not None:
+                    spans.append(Span(start, end, style))
+        current_col = self._current_match_col(row)
+        for col, length in self.matches.get(row, ()):
+            component = "source-view--match-current" if col == current_col else "source-view--match"
+            spans.append(Span(col, col + length, self._overlay(component)))
+        body = [
+            Segment(part, style.rich_style)
+            for part, style in Content(text, spans=spans).render(line_style, end="")
+        ]
+        body_width = max(0, width - self.gutter_width)
+        body_strip = Strip(body).crop_extend(scroll_x, scroll_x + body_width, line_style.rich_style)
+        return Strip.join([Strip(gutter), body_strip])
+
+    def _token_style(self, token_type: _TokenType) -> Style | None:
+        if token_type in self._token_styles:
+            return self._token_styles[token_type]
+        styles = self._highlight_theme().STYLES
+        lookup: _TokenType | None = token_type
+        text_style: str | None = None
+        while lookup is not None:
+            text_style = styles.get(lookup)
+            if text_style is not None:
+                break
+            lookup = lookup.parent
+        style = Style.parse(text_style) if text_style else None
+        self._token_styles[token_type] = style
+        return style
+
+    def _highlight_theme(self) -> type[HighlightTheme]:
+        theme = self.app.current_theme
+        if theme.ansi:
+            return ANSIDarkHighlightTheme if theme.dark else ANSILightHighlightTheme
+        return HighlightTheme
+
+    def _asm_text(self, index: int) -> str:
+        ins = self.asm[index]
+        loc = f"{os.path.basename(ins.Loc.file)}:{ins.Loc.line}" if ins.Loc.file else ""
+        return f"{loc:<18} {ins.Loc.pc:#x}  {ins.Text}"
+
+    def _render_asm_row(self, row: int, cursor_shown: bool, width: int, scroll_x: int) -> Strip:
+        ins = self.asm[row - 1]
+        is_pc = ins.Loc.pc == self.asm_pc
+        line_style = self._line_style(is_pc, cursor_shown)
+        gutter = self._gutter(row, "enabled" if ins.Breakpoint else None, "exec" if is_pc else None, line_style)
+        text = self._asm_text(row - 1)
+        loc_style = self._overlay("source-view--asm-location")
+        content = Content(text, spans=[Span(0, 18, loc_style)])
+        body = [Segment(part, style.rich_style) for part, style in content.render(line_style, end="")]
+        body_width = max(0, width - self.gutter_width)
+        body_strip = Strip(body).crop_extend(scroll_x, scroll_x + body_width, line_style.rich_style)
+        return Strip.join([Strip(gutter), body_strip])
+
+    # ----- mouse -----
+
+    def on_click(self, event: events.Click) -> None:
+        row = event.y + round(self.scroll_y) + 1
+        if not 1 <= row <= self.row_count or self.mode not in ("source", "asm"):
+            return
+        self.set_cursor(row, scroll="none")
+        owner = self.parent
+        if isinstance(owner, SourceView) and event.x < self.gutter_width:
+            owner.action_toggle_breakpoint()
+
+
+class SourceView(Widget, can_focus=True):
+    """Source pane: one Go file (or disassembly) with breakpoint/execution gutter.
+
+    Constructor: ``SourceView(ascii_only=None, id=None, classes=None)``; ``ascii_only``
+    None follows the class attribute ``SourceView.ascii_only`` (False: ● ○ ◆ ◇ ▶ ▷;
+    True: B b C T > ~).
+
+    Methods (paths are *local* paths; the caller maps Delve's paths first):
+    - ``show_file(path, line=None)``: read in a thread, paint plain text, highlight later.
+    - ``set_breakpoint_marks({(path, line): kind})`` with kind in enabled/disabled/
+      conditional/tracepoint (the full set; replaces the previous one).
+    - ``set_execution(path, line, others=())``: the selected frame's line (▶, whole
+      line highlighted; opens the file if needed, scrolls it into view, moves the
+      cursor there) and other goroutines' lines (▷). ``path=None`` clears it.
+    - ``show_disassembly(instructions, pc)``: disassembly rows, the PC marked.
+    - ``goto_line(n)``, ``search(text)`` (smart case), ``search_next()``, ``search_previous()``.
+    - properties ``cursor_line`` (1-based), ``path``, ``mode`` ("empty", "loading",
+      "source", "missing", "asm"), ``highlighted`` (tokens arrived).
+
+    Messages: ToggleBreakpoint(path, line, address), RunToLine(path, line, address)
+    (address is the instruction's PC in disassembly, else None), SourceMissing(path),
+    DisassemblyRequested(path, line).
+
+    Keys: up/down/pageup/pagedown/home/end/g/G move the cursor, left/right scroll,
+    b toggle breakpoint at the cursor, t run to the cursor, d disassembly ↔ source,
+    / search (n/N next/previous match), ctrl+g go to line.
+    Worker groups: "source" (file reads), "highlight" (tokenising).
+    """
+
+    ascii_only: ClassVar[bool] = False
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False, id="source.cursor-up"),
+        Binding("down", "cursor_down", "Down", show=False, id="source.cursor-down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="source.page-up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="source.page-down"),
+        Binding("home,g", "first_line", "First line", show=False, id="source.first-line"),
+        Binding("end,G", "last_line", "Last line", show=False, id="source.last-line"),
+        Binding("left", "scroll_left_col", "Scroll left", show=False, id="source.scroll-left"),
+        Binding("right", "scroll_right_col", "Scroll right", show=False, id="source.scroll-right"),
+        Binding("b", "toggle_breakpoint", "Breakpoint", id="source.toggle-breakpoint",
+                tooltip="Set or clear a breakpoint on the cursor line"),
+        Binding("t", "run_to_cursor", "Run to cursor", id="source.run-to-cursor",
+                tooltip="Continue until the cursor line is reached"),
+        Binding("d", "toggle_disassembly", "Disassembly", show=False, id="source.disassembly",
+                tooltip="Switch between source and disassembly"),
+        Binding("slash", "open_search", "Search", show=False, id="source.search",
+                tooltip="Search the file (n/N: next/previous match)"),
+        Binding("n", "search_next", "Next match", show=False, id="source.search-next"),
+        Binding("N", "search_previous", "Previous match", show=False, id="source.search-previous"),
+        Binding("ctrl+g", "open_goto", "Go to line", show=False, id="source.goto-line"),
+        Binding("escape", "close_prompt", "Close prompt", show=False, id="source.close-prompt"),
+    ]
+
+    DEFAULT_CSS = """
+    SourceView {
+        height: 1fr;
+        layout: vertical;
+        & > SourceLines { height: 1fr; }
+        & > #source-prompt {
+            display: none;
+            dock: bottom;
+            height: 1;
+            border: none;
+            padding: 0 1;
+            background: $panel;
+        }
+        & > #source-prompt.-open { display: block; }
+    }
+    """
+
+    class ToggleBreakpoint(Message):
+        """The user wants a breakpoint set or cleared on a line (``address`` set in disassembly)."""
+
+        def __init__(self, path: str, line: int, address: int | None = None) -> None:
+            super().__init__()
+            self.path = path
+            self.line = line
+            self.address = address
+
+    class RunToLine(Message):
+        """The user wants to continue until a line (or an address, in disassembly) is reached."""
+
+        def __init__(self, path: str, line: int, address: int | None = None) -> None:
+            super().__init__()
+            self.path = path
+            self.line = line
+            self.address = address
+
+    class SourceMissing(Message):
+        """show_file could not read ``path``; the placeholder offers substitute-path or disassembly."""
+
+        def __init__(self, path: str, error: str) -> None:
+            super().__init__()
+            self.path = path
+            self.error = error
+
+    class DisassemblyRequested(Message):
+        """The user pressed d; the shell fetches instructions and calls show_disassembly."""
+
+        def __init__(self, path: str | None, line: int | None) -> None:
+            super().__init__()
+            self.path = path
+            self.line = line
+
+    def __init__(
+        self,
+        *,
+        ascii_only: bool | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self._lines = SourceLines(ascii_only=type(self).ascii_only if ascii_only is None else ascii_only)
+        self._prompt = Input(id="source-prompt")
+        self._prompt_mode = "search"
+        self._generation = 0
+        self._pending_row: int | None = None
+        self._pending_scroll = "upper-third"
+        self._search_text = ""
+
+    def compose(self) -> ComposeResult:
+        yield self._lines
+        yield self._prompt
+
+    # ----- public API -----
+
+    @property
+    def lines_view(self) -> SourceLines:
+        """The Line-API child that renders rows (for tests and measurements)."""
+        return self._lines
+
+    @property
+    def cursor_line(self) -> int:
+        return self._lines.cursor
+
+    @property
+    def path(self) -> str | None:
+        doc = self._lines.doc
+        return doc.path if doc is not None and self._lines.mode == "source" else None
+
+    @property
+    def mode(self) -> str:
+        return self._lines.mode
+
+    @property
+    def highlighted(self) -> bool:
+        doc = self._lines.doc
+        return doc is not None and doc.tokens is not None
+
+    @property
+    def ascii(self) -> bool:
+        return self._lines.ascii_only
+
+    @ascii.setter
+    def ascii(self, value: bool) -> None:
+        self._lines.ascii_only = value
+        self._lines.invalidate()
+
+    def show_file(self, path: str, line: int | None = None) -> None:
+        """Show ``path`` (reading it in a thread unless it is already shown and unchanged)."""
+        path = _norm(path)
+        lines = self._lines
+        if lines.mode == "source" and lines.doc is not None and lines.doc.path == path and self._unchanged(lines.doc):
+            if line is not None:
+                lines.set_cursor(line, scroll="upper-third")
+            return
+        self._generation += 1
+        generation = self._generation
+        self._pending_row = line
+        lines.mode = "loading"
+        lines.loading_path = path
+        lines.update_virtual_size()
+        lines.invalidate()
+        tab_size = lines.tab_size
+
+        def load() -> None:
+            try:
+                text, width, mtime_ns, size = read_source(path, tab_size)
+            except (OSError, ValueError) as exc:
+                self.post_message(_Loaded(generation, None, str(exc)))
+                return
+            doc = _Document(path, text, width, mtime_ns, size)
+            doc.tokens = _cached_tokens(doc.cache_key)
+            self.post_message(_Loaded(generation, doc))
+
+        self.run_worker(load, thread=True, exclusive=True, group="source", name=f"read {path}")
+
+    def set_breakpoint_marks(self, marks: Mapping[tuple[str, int], str]) -> None:
+        """Replace all gutter breakpoint marks; kinds: enabled, disabled, conditional, tracepoint."""
+        for kind in marks.values():
+            if kind not in BREAKPOINT_KINDS:
+                raise ValueError(f"unknown breakpoint mark {kind!r}; expected one of {BREAKPOINT_KINDS}")
+        self._lines.marks = {(_norm(p), line): kind for (p, line), kind in marks.items()}
+        self._lines.refresh()
+
+    def set_execution(
+        self,
+        path: str | None,
+        line: int | None,
+        others: Iterable[tuple[str, int]] = (),
+    ) -> None:
+        """Mark the selected frame's line (opening its file) and other goroutines' lines."""
+        lines = self._lines
+        lines.exec_path = _norm(path) if path else None
+        lines.exec_line = line
+        lines.exec_others = {(_norm(p), n) for p, n in others}
+        lines.refresh()
+        if path is None or line is None:
+            return
+        if lines.mode == "source" and lines.doc is not None and lines.doc.path == lines.exec_path:
+            lines.set_cursor(line, scroll="upper-third")
+        else:
+            self.show_file(path, line)
+
+    def show_disassembly(self, instructions: Sequence[AsmInstruction], pc: int) -> None:
+        """Show instructions with the row at ``pc`` marked; the cursor goes to it."""
+        self._generation += 1
+        lines = self._lines
+        lines.mode = "asm"
+        lines.asm = list(instructions)
+        lines.asm_pc = pc
+        lines.update_virtual_size()
+        lines.invalidate()
+        self._clear_search()
+        row = next((i + 1 for i, ins in enumerate(lines.asm) if ins.Loc.pc == pc), 1)
+        self.call_after_refresh(lines.set_cursor, row, scroll="upper-third")
+
+    def goto_line(self, line: int) -> None:
+        self._lines.set_cursor(line, scroll="upper-third")
+
+    def search(self, text: str) -> bool:
+        """Highlight every match of ``text`` and move to the first at or after the cursor.
+
+        Case-insensitive unless ``text`` has an upper-case letter. Returns whether anything matched.
+        """
+        lines = self._lines
+        self._search_text = text
+        lines.matches = {}
+        lines.match_list = []
+        lines.match_index = -1
+        if not text or lines.mode != "source" or lines.doc is None:
+            lines.refresh()
+            return False
+        flags = 0 if any(c.isupper() for c in text) else re.IGNORECASE
+        pattern = re.compile(re.escape(text), flags)
+        for row, line in enumerate(lines.doc.lines, 1):
+            found = [(m.start(), m.end() - m.start()) for m in pattern.finditer(line)]
+            if found:
+                lines.matches[row] = found
+                lines.match_list.extend((row, col, length) for col, length in found)
+        lines.refresh()
+        if not lines.match_list:
+            return False
+        start = next((i for i, (row, _, _) in enumerate(lines.match_list) if row >= lines.cursor), 0)
+        self._select_match(start)
+        return True
+
+    def search_next(self) -> None:
+        self._step_match(+1)
+
+    def search_previous(self) -> None:
+        self._step_match(-1)
+
+    def focus(self, scroll_visible: bool = True) -> SourceView:
+        return super().focus(scroll_visible=False)
+
+    # ----- internals -----
+
+    def _unchanged(self, doc: _Document) -> bool:
+        try:
+            st = os.stat(doc.path)
+        except OSError:
+            return False
+        return (st.st_mtime_ns, st.st_size) == (doc.mtime_ns, doc.size)
+
+    @on(_Loaded)
+    def _on_loaded(self, message: _Loaded) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        lines = self._lines
+        if message.doc is None:
+            lines.mode = "missing"
+            lines.missing_path = lines.loading_path
+            lines.doc = None
+            lines.update_virtual_size()
+            lines.invalidate()
+            self.post_message(self.SourceMissing(lines.missing_path, message.error))
+            return
+        lines.doc = message.doc
+        lines.mode = "source"
+        lines.cursor = 1
+        lines.update_virtual_size()
+        lines.invalidate()
+        self._clear_search()
+        row = self._pending_row
+        if row is None and lines.exec_path == message.doc.path and lines.exec_line:
+            row = lines.exec_line
+        self.call_after_refresh(lines.set_cursor, row or 1, scroll="upper-third")
+        if message.doc.tokens is None:
+            self._start_highlight(message.doc)
+
+    def _start_highlight(self, doc: _Document) -> None:
+        key, text = doc.cache_key, doc.lines
+
+        def work() -> None:
+            worker = get_current_worker()
+            tokens = tokenise_go(text, lambda: worker.is_cancelled)
+            if tokens is not None:
+                self.post_message(_Highlighted(key, tokens))
+
+        self.run_worker(work, thread=True, exclusive=True, group="highlight", name=f"highlight {doc.path}")
+
+    @on(_Highlighted)
+    def _on_highlighted(self, message: _Highlighted) -> None:
+        message.stop()
+        _store_tokens(message.key, message.tokens)
+        doc = self._lines.doc
+        if doc is not None and doc.cache_key == message.key:
+            doc.tokens = message.tokens
+            self._lines.invalidate()
+
+    def _clear_search(self) -> None:
+        lines = self._lines
+        lines.matches, lines.match_list, lines.match_index = {}, [], -1
+
+    def _select_match(self, index: int) -> None:
+        lines = self._lines
+        lines.match_index = index
+        row, _, _ = lines.match_list[index]
+        lines.set_cursor(row, scroll="upper-third")
+        lines.refresh()
+
+    def _step_match(self, delta: int) -> None:
+        lines = self._lines
+        if not lines.match_list:
+            if self._search_text:
+                self.notify(f"no match for {self._search_text!r}", severity="warning")
+            return
+        self._select_match((lines.match_index + delta) % len(lines.match_list))
+
+    def _cursor_target(self) -> tuple[str, int, int | None] | None:
+        lines = self._lines
+        if lines.mode == "source" and lines.doc is not None:
+            return lines.doc.path, lines.cursor, None
+        if lines.mode == "asm" and lines.asm:
+            ins = lines.asm[lines.cursor - 1]
+            return ins.Loc.file, ins.Loc.line, ins.Loc.pc
+        return None
+
+    def _page(self) -> int:
+        return max(1, self._lines.scrollable_content_region.height - 1)
+
+    def on_focus(self) -> None:
+        self._lines.refresh_line(self._lines.cursor - 1)
+
+    def on_blur(self) -> None:
+        self._lines.refresh_line(self._lines.cursor - 1)
+
+    # ----- actions -----
+
+    def action_cursor_up(self) -> None:
+        self._lines.set_cursor(self._lines.cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._lines.set_cursor(self._lines.cursor + 1)
+
+    def action_page_up(self) -> None:
+        self._lines.scroll_to(y=max(0, self._lines.scroll_y - self._page()), animate=False, immediate=True)
+        self._lines.set_cursor(self._lines.cursor - self._page())
+
+    def action_page_down(self) -> None:
+        self._lines.scroll_to(y=self._lines.scroll_y + self._page(), animate=False, immediate=True)
+        self._lines.set_cursor(self._lines.cursor + self._page())
+
+    def action_first_line(self) -> None:
+        self._lines.set_cursor(1)
+
+    def action_last_line(self) -> None:
+        self._lines.set_cursor(self._lines.row_count)
+
+    def action_scroll_left_col(self) -> None:
+        self._lines.scroll_to(x=max(0, self._lines.scroll_x - 8), animate=False, immediate=True, force=True)
+
+    def action_scroll_right_col(self) -> None:
+        self._lines.scroll_to(x=self._lines.scroll_x + 8, animate=False, immediate=True, force=True)
+
+    def action_toggle_breakpoint(self) -> None:
+        target = self._cursor_target()
+        if target is not None:
+            self.post_message(self.ToggleBreakpoint(*target))
+
+    def action_run_to_cursor(self) -> None:
+        target = self._cursor_target()
+        if target is not None:
+            self.post_message(self.RunToLine(*target))
+
+    def action_toggle_disassembly(self) -> None:
+        lines = self._lines
+        if lines.mode == "asm" and lines.doc is not None:
+            self._generation += 1
+            lines.mode = "source"
+            lines.update_virtual_size()
+            lines.invalidate()
+            row = lines.exec_line if lines.exec_path == lines.doc.path and lines.exec_line else 1
+            self.call_after_refresh(lines.set_cursor, row, scroll="upper-third")
+            return
+        if lines.mode == "source" and lines.doc is not None:
+            self.post_message(self.DisassemblyRequested(lines.doc.path, lines.cursor))
+        else:
+            self.post_message(self.DisassemblyRequested(lines.exec_path, lines.exec_line))
+
+    def action_open_search(self) -> None:
+        self._open_prompt("search", "search: text, Enter to find, Esc to cancel")
+
+    def action_open_goto(self) -> None:
+        self._open_prompt("goto", "go to line: number, Enter to jump, Esc to cancel")
+
+    def action_search_next(self) -> None:
+        self.search_next()
+
+    def action_search_previous(self) -> None:
+        self.search_previous()
+
+    def _open_prompt(self, mode: str, placeholder: str) -> None:
+        self._prompt_mode = mode
+        self._prompt.placeholder = placeholder
+        self._prompt.value = self._search_text if mode == "search" else ""
+        self._prompt.add_class("-open")
+        self._prompt.focus()
+
+    def _close_prompt(self) -> None:
+        self._prompt.remove_class("-open")
+        self.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input is not self._prompt:
+            return
+        event.stop()
+        value = event.value.strip()
+        self._close_prompt()
+        if self._prompt_mode == "goto":
+            if value.isdigit():
+                self.goto_line(int(value))
+            elif value:
+                self.notify(f"not a line number: {value!r}", severity="warning")
+        elif value and not self.search(value):
+            self.notify(f"no match for {value!r}", severity="warning")
+
+    def action_close_prompt(self) -> None:
+        self._close_prompt()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close_prompt":
+            return self._prompt.has_class("-open")
+        return True
