@@ -1,0 +1,244 @@
+"""Per-project persistence (breakpoints, watches, layout), command history and user config.
+
+Project state lives in ``$XDG_STATE_HOME/godbg-tui/`` (default
+``~/.local/state/godbg-tui/``), one JSON file per project. A project is named by
+its Go module path (the ``module`` line of the nearest go.mod) or, for a binary
+outside any module, by the binary's directory. Writes are atomic (temp file,
+fsync, rename) so a crash never leaves half a file; a file that does not decode
+is renamed aside (``*.corrupt-<time>``) and reported, never silently dropped.
+
+User configuration (theme, key remaps) is TOML in
+``$XDG_CONFIG_HOME/godbg-tui/config.toml``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+import time
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from .dlv.types import Breakpoint
+
+if TYPE_CHECKING:
+    from .dlv.launcher import LaunchSpec
+
+APP_DIR = "godbg-tui"
+HISTORY_LIMIT = 1000
+SCHEMA_VERSION = 1
+
+
+def state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / APP_DIR
+
+
+def config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / APP_DIR / "config.toml"
+
+
+class SavedBreakpoint(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A breakpoint as re-created next session: by its location expression."""
+
+    location: str
+    cond: str = ""
+    hit_cond: str = ""
+    disabled: bool = False
+    name: str = ""
+    tracepoint: bool = False
+
+
+class Layout(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Which side pane shows at narrow widths, and sizes the user set (0: the default)."""
+
+    side_pane: str = "variables"
+    console_height: int = 0
+    side_width: int = 0
+
+
+class ProjectState(msgspec.Struct, kw_only=True):
+    version: int = SCHEMA_VERSION
+    project: str = ""
+    breakpoints: list[SavedBreakpoint] = msgspec.field(default_factory=list)
+    watches: list[str] = msgspec.field(default_factory=list)
+    layout: Layout = msgspec.field(default_factory=Layout)
+
+
+class Config(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """``config.toml``: ``theme = "godbg-light"`` and ``[keys] next = "f10,n"`` (binding id → keys)."""
+
+    theme: str = ""
+    keys: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class ConfigError(Exception):
+    """config.toml exists but cannot be used; the message names the file and the problem."""
+
+
+def saved_breakpoint(bp: Breakpoint) -> SavedBreakpoint | None:
+    """What to remember of a live breakpoint; None for ones that cannot be re-created (watchpoints)."""
+    if bp.id <= 0 or bp.WatchExpr:
+        return None
+    location = bp.ExprString or (f"{bp.file}:{bp.line}" if bp.file else bp.functionName)
+    if not location:
+        return None
+    return SavedBreakpoint(
+        location=location,
+        cond=bp.Cond,
+        hit_cond=bp.HitCond,
+        disabled=bp.disabled,
+        name=bp.name,
+        tracepoint=bp.tracepoint,
+    )
+
+
+def module_path(start: Path) -> str | None:
+    """The module path of the go.mod at or above ``start``, if any."""
+    for directory in [start, *start.parents]:
+        gomod = directory / "go.mod"
+        try:
+            text = gomod.read_text(errors="replace")
+        except OSError:
+            continue
+        m = re.search(r"^\s*module\s+\"?([^\s\"]+)", text, re.MULTILINE)
+        if m:
+            return m.group(1)
+    return None
+
+
+def project_key(spec: LaunchSpec) -> str:
+    """The name this launch's state is filed under."""
+    wd = Path(spec.wd or os.getcwd()).resolve()
+    if spec.mode in ("debug", "test"):
+        pkg = spec.program or "."
+        start = (wd / pkg).resolve() if pkg.startswith(".") or pkg.startswith("/") else wd
+        return module_path(start) or str(start)
+    if spec.mode == "connect":
+        return f"remote {spec.address}"
+    binary = spec.program
+    if spec.mode == "attach" and not binary and spec.pid:
+        try:
+            binary = os.readlink(f"/proc/{spec.pid}/exe")
+        except OSError:
+            return f"pid {spec.pid}"
+    directory = (wd / binary).resolve().parent if binary else wd
+    return module_path(directory) or str(directory)
+
+
+def _file_name(key: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", key).strip("_")[-60:] or "project"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:10]
+    return f"{slug}-{digest}.json"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` all at once: temp file in the same directory, fsync, rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _set_aside(path: Path, why: str) -> str:
+    aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+    try:
+        os.replace(path, aside)
+    except OSError as exc:
+        return f"{path} is unreadable ({why}) and could not be moved aside ({exc.strerror}); starting empty"
+    return f"{path} was unreadable ({why}); moved it to {aside.name} and started empty"
+
+
+class ProjectStore:
+    """The saved state of one project. ``load`` never raises for bad files: it reports them."""
+
+    def __init__(self, key: str, directory: Path | None = None):
+        self.key = key
+        self.path = (directory or state_dir()) / _file_name(key)
+
+    @classmethod
+    def for_spec(cls, spec: LaunchSpec, directory: Path | None = None) -> ProjectStore:
+        return cls(project_key(spec), directory)
+
+    def load(self) -> tuple[ProjectState, list[str]]:
+        """The saved state (empty if none) and warnings about what could not be read."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return ProjectState(project=self.key), []
+        except OSError as exc:
+            return ProjectState(project=self.key), [f"cannot read {self.path}: {exc.strerror}"]
+        try:
+            state = msgspec.json.decode(raw, type=ProjectState)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            return ProjectState(project=self.key), [_set_aside(self.path, str(exc))]
+        if state.version > SCHEMA_VERSION:
+            return ProjectState(project=self.key), [
+                f"{self.path} was written by a newer godbg-tui (format {state.version}); not using it"
+            ]
+        state.project = self.key
+        return state, []
+
+    def save(self, state: ProjectState) -> None:
+        state.project = self.key
+        atomic_write(self.path, msgspec.json.format(msgspec.json.encode(state)) + b"\n")
+
+
+class HistoryStore:
+    """Command-line history shared by all projects, newest last, capped at HISTORY_LIMIT."""
+
+    def __init__(self, directory: Path | None = None):
+        self.path = (directory or state_dir()) / "history.json"
+
+    def load(self) -> tuple[list[str], list[str]]:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return [], []
+        except OSError as exc:
+            return [], [f"cannot read {self.path}: {exc.strerror}"]
+        try:
+            return msgspec.json.decode(raw, type=list[str])[-HISTORY_LIMIT:], []
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            return [], [_set_aside(self.path, str(exc))]
+
+    def save(self, entries: Sequence[str]) -> None:
+        atomic_write(self.path, msgspec.json.encode(list(entries)[-HISTORY_LIMIT:]) + b"\n")
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read config.toml; a missing file is the default config, a broken one raises ConfigError."""
+    path = path or config_path()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Config()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        return msgspec.convert(tomllib.loads(raw.decode("utf-8", "replace")), Config)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
