@@ -22,7 +22,7 @@ _guard = ProcessLeakGuard(gofixtures.BUILD_CACHE)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    _guard.install()
+    _guard.export_token()
     if os.environ.get("CI"):
         # Shared CI machines stall at random; a per-example deadline only adds flakes.
         from hypothesis import settings

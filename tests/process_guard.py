@@ -11,18 +11,14 @@ a process is a *debug process* when it is
 and it is *ours* when pytest (this process) is among its ancestors, or its
 environment carries this pytest process's session token (``GODBG_TEST_SESSION``,
 set at start-up and inherited by everything we spawn, even through daemons such
-as a tmux server). A different token means another pytest process (an xdist
-worker) owns it; no token at all means someone outside the test run started it
-(a developer debugging a fixture by hand), and it is left alone.
-
-pytest is made a child subreaper, so a target that outlives its dlv is
-re-parented to pytest rather than to init: it stays our descendant, and once
-killed it is reaped instead of lingering as a zombie.
+as a tmux server, or after a killed dlv left its target re-parented to init).
+A different token means another pytest process (an xdist worker) owns it; no
+token at all means someone outside the test run started it (a developer
+debugging a fixture by hand), and it is left alone.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
 import secrets
 import signal
@@ -33,7 +29,6 @@ from pathlib import Path
 SESSION_ENV = "GODBG_TEST_SESSION"
 
 _DEBUG_NAME_PREFIXES = ("__debug_bin", "debug.test")
-_PR_SET_CHILD_SUBREAPER = 36
 
 
 @dataclass(frozen=True)
@@ -101,16 +96,9 @@ class ProcessLeakGuard:
         self.token = f"{self.owner_pid}-{secrets.token_hex(4)}"
         self._build_dir = str(fixture_build_dir.resolve()) + os.sep
 
-    def install(self) -> None:
-        """Mark everything this process spawns from now on, and adopt its orphans.
-
-        The session token goes into os.environ so every child inherits it;
-        PR_SET_CHILD_SUBREAPER makes orphaned descendants our children.
-        """
+    def export_token(self) -> None:
+        """Put the session token in os.environ so everything spawned from now on inherits it."""
         os.environ[SESSION_ENV] = self.token
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed")
 
     def _is_debug_process(self, name: str, exe: str) -> bool:
         return (
@@ -159,9 +147,8 @@ class ProcessLeakGuard:
     def kill(self, processes: set[DebugProcess], timeout: float = 5.0) -> None:
         """SIGKILL ``processes`` and wait until they are gone, reaping our own children.
 
-        A killed process whose parent was killed too is re-parented to us
-        (subreaper) and reaped here; one with another live parent is left for
-        that parent to reap.
+        A zombie whose parent is someone else (dlv, init) is left for that
+        parent to reap, once the parent is not among the processes dying here.
         """
         for process in processes:
             stat = _read_stat(process.pid)
