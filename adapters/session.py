@@ -209,7 +209,9 @@ class DebugSession:
             with contextlib.suppress(DelveError):
                 await self.client.clear_breakpoint(bp.id)
         if state.currentThread and state.currentThread.breakPoint and state.currentThread.breakPoint.id == bp.id:
-            state.currentThread.breakPoint = None
+            for thread in [state.currentThread, *(state.Threads or [])]:
+                if thread.breakPoint is not None and thread.breakPoint.id == bp.id:
+                    thread.breakPoint = None
             await self._handle_stop(state, reason_hint="entry")
         else:
             await self._handle_stop(state)
