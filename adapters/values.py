@@ -685,14 +685,24 @@ def _should_newline_struct(v: Variable, newlines: bool) -> bool:
 # ----- public rendering -----
 
 
-def summary(v: Variable, *, hex: bool = False, width: int = 120) -> str:
+def _basic_formatter(hex: bool, fmt: str) -> BasicFormatter | None:
+    if fmt:
+        if not fmt.startswith("%"):
+            raise FormatError(f"format {fmt!r} must start with %, like %x or %08b")
+        go_sprintf(fmt, 0)
+        return _fmt_from(fmt)
+    return _hex_ints if hex else None
+
+
+def summary(v: Variable, *, hex: bool = False, width: int = 120, fmt: str = "") -> str:
     """One line, as dlv prints a value inside ``locals``: type, then value.
 
     With ``width`` > 0 composites show only the elements that fit, followed by
     ``...+N more`` (N counts every element not shown, loaded or not), and the
-    result never exceeds ``width`` characters. ``hex`` renders integers as ``0x1f``.
+    result never exceeds ``width`` characters. ``hex`` renders integers as
+    ``0x1f``; ``fmt`` applies a Go verb to every basic value (see format_value).
     """
-    printer = _Printer(_hex_ints if hex else None, compact=True)
+    printer = _Printer(_basic_formatter(hex, fmt), compact=True)
     budget = width if width and width > 0 else None
     text = printer.write(v, top=True, include_type=True, budget=budget)
     if budget is not None and len(text) > budget:
@@ -700,19 +710,17 @@ def summary(v: Variable, *, hex: bool = False, width: int = 120) -> str:
     return text
 
 
-def format_value(v: Variable, *, hex: bool = False, fmt: str = "") -> str:
+def format_value(v: Variable, *, hex: bool = False, fmt: str = "", indent: str = "") -> str:
     """dlv ``print``'s output for ``v``: composites with nested values across indented lines.
 
     ``fmt`` is print's optional Go format verb (``%x``, ``%08b``, ``%q`` …),
     applied to every basic value inside ``v``; ``hex`` is a shorthand that
-    applies ``%#x`` to integers only. Raises FormatError for a format with no verb.
+    applies ``%#x`` to integers only. ``indent`` prefixes every line after the
+    first (dlv indents returned values this way). Raises FormatError for a
+    format with no verb.
     """
-    if fmt:
-        if not fmt.startswith("%"):
-            raise FormatError(f"format {fmt!r} must start with %, like %x or %08b")
-        go_sprintf(fmt, 0)
-    basic = _fmt_from(fmt) if fmt else (_hex_ints if hex else None)
-    return _Printer(basic).write(v, top=True, include_type=True, newlines=True)
+    printer = _Printer(_basic_formatter(hex, fmt))
+    return printer.write(v, top=True, include_type=True, newlines=True, indent=indent)
 
 
 # ----- structure and paging -----
