@@ -356,8 +356,9 @@ async def test_big_file_paints_before_highlighting_and_tokenises_once(tmp_path, 
         assert styles["func"].color != styles["int"].color or styles["func"].bold != styles["int"].bold
         assert calls == [30_000]
 
-        view.show_file(str(Path(__file__)))
-        await async_wait_until(lambda: view.mode == "source" and view.path != big)
+        small = str(generated_go(tmp_path / "small.go", 40))
+        view.show_file(small)
+        await async_wait_until(lambda: view.path == small and view.highlighted)
         view.show_file(big, 10)
         await async_wait_until(lambda: view.path == big and view.highlighted, message="cached tokens reused")
         assert len(calls) == 2 and calls[0] == 30_000
@@ -388,3 +389,16 @@ def test_read_source_counts_lines_like_go(tmp_path):
     lines, width, _, size = source_view.read_source(str(path), 4)
     assert lines == ["package x", "    var a = 1 \ufffd[2J", "// \u2028 sep"]
     assert size == path.stat().st_size and width == len(lines[1])
+
+
+async def test_only_go_files_are_highlighted(tmp_path, monkeypatch):
+    asm = tmp_path / "asm_amd64.s"
+    asm.write_text("TEXT runtime·rt0_go(SB),NOSPLIT,$0\n\tMOVQ\tDI, AX // func\n")
+    calls = []
+    monkeypatch.setattr(source_view, "tokenise_go", lambda lines, cancelled=None: calls.append(lines))
+    app = SourceApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(SourceView)
+        await open_file(pilot, view, str(asm))
+        assert view.highlighted and calls == []
+        assert rows(view)[2].split()[:3] == ["2", "MOVQ", "DI,"]

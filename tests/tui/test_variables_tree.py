@@ -332,3 +332,22 @@ async def test_copy_watch_and_full_screen_viewer(go_bin, dlv_path, marker_line):
             await pilot.press("escape")
             await async_wait_until(lambda: not isinstance(app.screen, ValueViewer))
             assert tree.has_focus
+
+
+async def test_show_keeps_collapsed_sections_and_tells_shadowed_twins_apart():
+    app = VarsApp(None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tree = app.query_one(VariablesTree)
+        sections = hand_made_sections() + [("Args", [("a", Variable(name="a", type="int", kind=2, value="7"))])]
+        tree.show(sections)
+        await pilot.pause()
+        tree.root.children[1].collapse()
+        await pilot.pause()
+        outer, inner = (Variable(name="x", type="int", kind=2, value=v, flags=f) for v, f in (("1", FLAG_SHADOWED), ("3", 0)))
+        tree.show([("Locals", [("x", outer), ("x", inner)]), sections[1]])
+        await pilot.pause()
+        local_section, args_section = tree.root.children
+        assert local_section.is_expanded and not args_section.is_expanded
+        shadowed, visible = local_section.children
+        assert not shadowed.data.changed
+        assert visible.data.changed and label(tree, visible) == "x int = 3"

@@ -502,6 +502,8 @@ class SourceLines(ScrollView, can_focus=False):
 class SourceView(Widget, can_focus=True):
     """Source pane: one Go file (or disassembly) with breakpoint/execution gutter.
 
+    Only ``.go`` files are highlighted (assembly and C sources show as plain text).
+
     Constructor: ``SourceView(ascii_only=None, id=None, classes=None)``; ``ascii_only``
     None follows the class attribute ``SourceView.ascii_only`` (False: ● ○ ◆ ◇ ▶ ▷;
     True: B b C T > ~).
@@ -682,7 +684,7 @@ class SourceView(Widget, can_focus=True):
                 self.post_message(_Loaded(generation, None, str(exc)))
                 return
             doc = _Document(path, text, width, mtime_ns, size)
-            doc.tokens = _cached_tokens(doc.cache_key)
+            doc.tokens = _cached_tokens(doc.cache_key) if path.endswith(".go") else [[] for _ in text]
             self.post_message(_Loaded(generation, doc))
 
         self.run_worker(load, thread=True, exclusive=True, group="source", name=f"read {path}")
@@ -762,9 +764,6 @@ class SourceView(Widget, can_focus=True):
 
     def search_previous(self) -> None:
         self._step_match(-1)
-
-    def focus(self, scroll_visible: bool = True) -> SourceView:
-        return super().focus(scroll_visible=False)
 
     # ----- internals -----
 

@@ -172,6 +172,7 @@ class VariablesTree(Tree[VarNode]):
         self._previous: dict[tuple[str, str], str] = {}
         self._current: dict[tuple[str, str], str] = {}
         self._expanded_paths: set[tuple[str, str]] = set()
+        self._collapsed_sections: set[str] = set()
         self._cursor_path: tuple[str, str] | None = None
 
     # ----- public API -----
@@ -181,26 +182,32 @@ class VariablesTree(Tree[VarNode]):
         self._expanded_paths = {
             node.data.path
             for node in self._walk()
-            if node.data is not None and node.data.kind in ("var", "section") and node.is_expanded
+            if node.data is not None and node.data.kind == "var" and node.is_expanded
+        }
+        self._collapsed_sections |= {
+            node.data.label for node in self.root.children if node.data is not None and not node.is_expanded
+        }
+        self._collapsed_sections -= {
+            node.data.label for node in self.root.children if node.data is not None and node.is_expanded
         }
         cursor = self.cursor_node
         self._cursor_path = cursor.data.path if cursor is not None and cursor.data is not None else None
-        first_show = not self._current and not self._previous
         self._previous, self._current = self._current, {}
         self._generation += 1
         self.workers.cancel_group(self, "vars")
         self.clear()
         for title, entries in sections:
-            section_path = (title, "")
-            expand = first_show or section_path in self._expanded_paths or not self._expanded_paths
             section = self.root.add(
                 title,
-                VarNode("section", title, path=section_path),
-                expand=expand,
+                VarNode("section", title, path=(title, "")),
+                expand=title not in self._collapsed_sections,
                 allow_expand=True,
             )
+            seen: dict[str, int] = {}
             for expr, var in entries:
-                self._add_var(section, title, var.name or expr, expr, var, "top")
+                count = seen[expr] = seen.get(expr, 0) + 1
+                key = expr if count == 1 else f"{expr}#{count}"
+                self._add_var(section, title, var.name or expr, expr, var, "top", key=key)
         self._restore_cursor()
 
     @property
@@ -240,8 +247,9 @@ class VariablesTree(Tree[VarNode]):
         role: str,
         *,
         before: TreeNode[VarNode] | None = None,
+        key: str | None = None,
     ) -> TreeNode[VarNode]:
-        path = (section, expr)
+        path = (section, key or expr)
         text = values.summary(var, hex=False, width=0) if not var.unreadable else f"unreadable: {var.unreadable}"
         self._current[path] = text
         changed = path in self._previous and self._previous[path] != text
