@@ -1,0 +1,389 @@
+"""GodbgApp: owns the one DebugSession and routes its events to the main screen.
+
+The session lives inside one long-lived worker (``async with DebugSession(spec)``)
+because anyio task groups must be exited by the task that entered them; the
+worker waits until it is told to close, then closes the session (killing a
+launched target, detaching from an attached one). ``end_session`` is that
+request plus the wait for it, and every way out of the app goes through it:
+quit, a new session from a picker, a signal, a crash (cli.py awaits it after
+the app has stopped, on the same loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import signal
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from godbg_tui.adapters import events as ev
+from godbg_tui.adapters.commands import CommandInterpreter, CommandResult, run_script
+from godbg_tui.adapters.dlv.launcher import LaunchError, LaunchSpec
+from godbg_tui.adapters.dlv.types import Breakpoint
+from godbg_tui.adapters.session import DebugSession, SessionError, describe_spec
+from godbg_tui.adapters.store import (
+    Config,
+    HistoryStore,
+    ProjectState,
+    ProjectStore,
+    saved_breakpoint,
+)
+from godbg_tui.themes import APP_CSS, DEFAULT_THEME, THEMES, VARIABLE_DEFAULTS
+from godbg_tui.tui.screens.confirm import ConfirmScreen
+from godbg_tui.tui.screens.main import MainScreen, SessionEvent
+
+CLOSE_TIMEOUT_S = 20.0
+
+
+class _RefreshingInterpreter:
+    """The interpreter as run_script sees it: a command counts as finished once the panes
+    show the stop it caused, so a script drives the same refresh a user's key does."""
+
+    def __init__(self, interp: CommandInterpreter, screen: MainScreen):
+        self.interp = interp
+        self.screen = screen
+
+    async def execute(self, line: str) -> CommandResult:
+        result = await self.interp.execute(line)
+        await self.screen.wait_refreshed()
+        return result
+
+# Keys our panes' widgets bind that the debugger's global keys (n, g, d, u) take over.
+DEFAULT_KEYMAP = {
+    "source.search-next": "right_square_bracket",
+    "source.search-previous": "left_square_bracket,N",
+    "source.first-line": "home",
+    "source.disassembly": "D",
+    "goroutines.first": "home",
+    "goroutines.user-only": "U",
+}
+
+
+class GodbgApp(App[int]):
+    """The terminal debugger. ``spec=None`` starts at the launcher screen."""
+
+    CSS_PATH = str(APP_CSS)
+    TITLE = "godbg-tui"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("ctrl+o", "open_launcher", "New session", id="session.new", show=False,
+                tooltip="Start another debugging session (ends this one)"),
+    ]
+
+    def __init__(
+        self,
+        spec: LaunchSpec | None = None,
+        *,
+        init_lines: Sequence[str] = (),
+        stop_at_main: bool = True,
+        config: Config | None = None,
+        state_dir: Path | None = None,
+    ):
+        super().__init__()
+        self.animation_level = "none"
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.config = config or Config()
+        self.keymap = {**DEFAULT_KEYMAP, **self.config.keys}
+        self.theme = self.config.theme if self.config.theme in self.available_themes else DEFAULT_THEME
+        self.spec = spec
+        self.init_lines = list(init_lines)
+        self.stop_at_main = stop_at_main
+        self.state_dir = state_dir
+        self.session: DebugSession | None = None
+        self.interp: CommandInterpreter | None = None
+        self.stops_seen = 0
+        self.store: ProjectStore | None = None
+        self.project = ProjectState()
+        self.startup_warnings: list[str] = []
+        self.history_store = HistoryStore(state_dir)
+        self.history, warnings = self.history_store.load()
+        self.startup_warnings.extend(warnings)
+        self.exit_code = 0
+        self._close_request: asyncio.Event | None = None
+        self._session_done: asyncio.Event | None = None
+        self._first_stop_seen = False
+        if spec is not None:
+            self._open_project(spec)
+
+    # ----- set-up -----
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(VARIABLE_DEFAULTS)
+
+    async def on_mount(self) -> None:
+        self.set_keymap(self.keymap)
+        self.main_screen = MainScreen()
+        await self.push_screen(self.main_screen)
+        for warning in self.startup_warnings:
+            self.main_screen.console.message("warning", warning)
+        if self.spec is not None:
+            self.start_session(self.spec)
+        else:
+            self.call_after_refresh(self.action_open_launcher)
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM and SIGHUP (terminal or SSH gone) end the app; cli.py then closes the session."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(sig, self._on_signal, sig)
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        self.exit_code = 128 + sig
+        if self._close_request is not None:
+            self._close_request.set()
+        self.exit(self.exit_code)
+
+    def _open_project(self, spec: LaunchSpec) -> None:
+        self.store = ProjectStore.for_spec(spec, self.state_dir)
+        self.project, warnings = self.store.load()
+        self.startup_warnings.extend(warnings)
+
+    @property
+    def target_description(self) -> str:
+        spec = self.spec
+        if spec is None:
+            return "no session"
+        target = {
+            "attach": f"pid {spec.pid}",
+            "connect": spec.address or "",
+            "core": f"{Path(spec.program or '').name} core",
+        }.get(spec.mode, Path(spec.program or ".").name if spec.mode == "exec" else spec.program or ".")
+        return f"{spec.mode} {target}"
+
+    # ----- session ownership -----
+
+    def start_session(self, spec: LaunchSpec) -> None:
+        self.spec = spec
+        self._first_stop_seen = False
+        self._close_request = asyncio.Event()
+        self._session_done = asyncio.Event()
+        self.main_screen.status.target = self.target_description
+        self.run_worker(
+            self._own_session(spec, self._close_request, self._session_done),
+            group="session-owner",
+            name=f"session {describe_spec(spec)}",
+            exit_on_error=False,
+        )
+
+    async def _own_session(self, spec: LaunchSpec, close_request: asyncio.Event, done: asyncio.Event) -> None:
+        session = DebugSession(spec, stop_at_main=self.stop_at_main)
+        session.subscribe(self._forward_event)
+        self.session = session
+        self.interp = CommandInterpreter(session, cwd=spec.wd)
+        try:
+            async with session:
+                await close_request.wait()
+        except LaunchError as exc:
+            self.main_screen.status.state = "failed"
+            self.main_screen.status.detail = exc.message
+            self.main_screen.console.message("error", str(exc))
+            self.show_error("Could not start the debugger", str(exc), exc.output)
+        except SessionError as exc:
+            self.main_screen.console.message("error", str(exc))
+            self.show_error("The debugging session failed", str(exc))
+        finally:
+            done.set()
+
+    def _forward_event(self, event: ev.Event) -> None:
+        if isinstance(event, ev.Stopped):
+            self.stops_seen += 1
+        self.main_screen.post_message(SessionEvent(event, by_command=self.main_screen.commands_running > 0))
+        if isinstance(event, ev.Stopped) and not self._first_stop_seen:
+            self._first_stop_seen = True
+            self._after_first_stop()
+
+    @property
+    def session_closed(self) -> bool:
+        """No session, or the current one has let go of dlv and the target."""
+        return self._session_done is None or self._session_done.is_set()
+
+    async def end_session(self, timeout: float = CLOSE_TIMEOUT_S) -> None:
+        """Close the current session (if any) and wait until it has let go of everything."""
+        if self._close_request is None or self._session_done is None:
+            return
+        self._close_request.set()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._session_done.wait()
+        if not self._session_done.is_set():
+            self.workers.cancel_group(self, "session-owner")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await self._session_done.wait()
+
+    @work(group="init", exit_on_error=False)
+    async def _after_first_stop(self) -> None:
+        """Re-create the project's saved breakpoints, then run the --init script."""
+        await self._restore_breakpoints()
+        if self.interp is not None:
+            await self.interp.warm_completions()
+        if self.init_lines:
+            await self.run_script(self.init_lines)
+
+    async def _restore_breakpoints(self) -> None:
+        session = self.session
+        if session is None or not self.project.breakpoints:
+            return
+        existing = {b.ExprString for b in session.breakpoints}
+        restored = 0
+        for saved in self.project.breakpoints:
+            if saved.location in existing:
+                continue
+            try:
+                made = await session.set_breakpoint(
+                    saved.location, cond=saved.cond, hit_cond=saved.hit_cond, tracepoint=saved.tracepoint, name=saved.name
+                )
+                if saved.disabled:
+                    for bp in made:
+                        await session.toggle_breakpoint(bp.id)
+                restored += 1
+            except SessionError as exc:
+                self.main_screen.console.message("warning", f"saved breakpoint at {saved.location} not restored: {exc}")
+        if restored:
+            self.main_screen.console.message("info", f"restored {restored} saved breakpoint{'s' if restored > 1 else ''}")
+
+    # ----- commands -----
+
+    async def run_script(self, lines: Sequence[str], source: str = "init script") -> None:
+        """Run commands one after another, each once the previous one's stop is on screen.
+
+        ``exit`` in the script quits without asking.
+        """
+        if self.interp is None:
+            return
+        screen = self.main_screen
+        console = screen.console
+
+        def show(kind: str, text: str) -> None:
+            if kind == "command":
+                console.command_output(f"(dlv) {text}")
+            elif kind == "error":
+                console.message("error", text)
+            else:
+                console.command_output(text)
+
+        quit_asked = await run_script(
+            _RefreshingInterpreter(self.interp, screen),
+            lines,
+            show,
+            source=source,
+            on_result=lambda result: screen.apply_result(dataclasses.replace(result, output="", quit=False)),
+        )
+        if quit_asked:
+            self.quit_now()
+
+    # ----- persistence -----
+
+    def _save_project(self) -> None:
+        if self.store is None:
+            return
+        try:
+            self.store.save(self.project)
+        except OSError as exc:
+            self.main_screen.console.message("warning", f"could not save project state to {self.store.path}: {exc.strerror}")
+
+    def save_layout(self, **changes: Any) -> None:
+        layout = self.project.layout
+        if all(getattr(layout, k) == v for k, v in changes.items()):
+            return
+        for key, value in changes.items():
+            setattr(layout, key, value)
+        self._save_project()
+
+    def save_breakpoints(self, breakpoints: Iterable[Breakpoint]) -> None:
+        """Remember the session's breakpoints, unless the session is going away (it clears them)."""
+        if self.session is None or self.session.phase in (ev.Phase.CLOSED, ev.Phase.DEAD, ev.Phase.LAUNCHING):
+            return
+        saved = [s for s in (saved_breakpoint(b) for b in breakpoints) if s is not None]
+        if saved != self.project.breakpoints:
+            self.project.breakpoints = saved
+            self._save_project()
+
+    def save_watches(self, expressions: Sequence[str]) -> None:
+        self.project.watches = list(expressions)
+        self._save_project()
+
+    def save_history(self, entries: Sequence[str]) -> None:
+        self.history = list(entries)
+        try:
+            self.history_store.save(self.history)
+        except OSError as exc:
+            self.main_screen.console.message("warning", f"could not save command history: {exc.strerror}")
+
+    # ----- dialogs and actions -----
+
+    def show_error(self, title: str, message: str, detail: str = "") -> None:
+        self.push_screen(ConfirmScreen(title, message, detail=detail, cancel_label=None, error=True))
+
+    def quit_consequence(self) -> str:
+        session = self.session
+        if session is None or session.phase in (ev.Phase.CLOSED, ev.Phase.DEAD):
+            return "No program is being debugged."
+        mode = session.spec.mode
+        if mode == "attach":
+            return f"Process {session.target_pid or session.spec.pid} will be left running (detached); its breakpoints are removed."
+        if mode == "connect":
+            return "The program will be left running (detached) and the remote dlv server stays up."
+        if mode == "core":
+            return "The core dump will be closed."
+        if session.phase == ev.Phase.EXITED:
+            return "The program has already exited; dlv will be stopped."
+        return "The program will be killed."
+
+    def action_confirm_quit(self) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.quit_now()
+
+        if self.session is None or self.session.phase in (ev.Phase.CLOSED, ev.Phase.DEAD):
+            self.quit_now()
+            return
+        self.push_screen(
+            ConfirmScreen("Quit godbg-tui?", self.quit_consequence(), confirm_label="Quit", cancel_label="Stay"),
+            answered,
+        )
+
+    @work(group="quit", exclusive=True, exit_on_error=False)
+    async def quit_now(self) -> None:
+        """Close the session (status shows it), then exit."""
+        self.main_screen.status.begin_wait("closing the session")
+        await self.end_session()
+        self.exit(self.exit_code)
+
+    def action_show_help(self) -> None:
+        from godbg_tui.tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen(self.main_screen))
+
+    def action_open_launcher(self) -> None:
+        self.notify("the launcher is not available yet", severity="warning")
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every binding of the debugger screen, plus the app's own commands, in the palette."""
+        yield from super().get_system_commands(screen)
+        main = getattr(self, "main_screen", None)
+        if main is None:
+            return
+        seen: set[str] = set()
+        for binding in MainScreen.BINDINGS:
+            if not isinstance(binding, Binding) or not binding.id or binding.id.endswith(".letter"):
+                continue
+            if binding.description in seen:
+                continue
+            seen.add(binding.description)
+            action = binding.action
+            yield SystemCommand(
+                binding.description,
+                binding.tooltip or binding.description,
+                lambda action=action: self.call_later(main.run_action, action),
+            )
+        yield SystemCommand("New session", "Start another debugging session (ends this one)", self.action_open_launcher)

@@ -1,0 +1,117 @@
+"""One line saying what the debugger is doing: session, run state and why, scope, and a spinner."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+SPINNER_DELAY_S = 0.2
+SPINNER_FPS = 10
+
+
+class StatusBar(Widget):
+    """Renders the session's mode/target, its state (running / stopped: why / exited: status),
+    the selected goroutine and frame, and a spinner once anything has been waited on for
+    longer than SPINNER_DELAY_S.
+
+    The screen sets ``target``, ``state``, ``detail`` and ``scope``; waits are bracketed
+    with ``begin_wait(what)`` / ``end_wait(token)`` so overlapping waits are counted.
+    """
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        background: $panel;
+        color: $foreground;
+    }
+    StatusBar > .status-bar--target { text-style: bold; }
+    StatusBar > .status-bar--stopped { color: $warning; text-style: bold; }
+    StatusBar > .status-bar--running { color: $success; text-style: bold; }
+    StatusBar > .status-bar--exited { color: $text-muted; text-style: bold; }
+    StatusBar > .status-bar--failed { color: $error; text-style: bold; }
+    StatusBar > .status-bar--scope { color: $text-muted; }
+    StatusBar > .status-bar--spinner { color: $accent; }
+    """
+
+    COMPONENT_CLASSES = {
+        "status-bar--target",
+        "status-bar--stopped",
+        "status-bar--running",
+        "status-bar--exited",
+        "status-bar--failed",
+        "status-bar--scope",
+        "status-bar--spinner",
+    }
+
+    STATE_CLASSES = {
+        "stopped": "status-bar--stopped",
+        "running": "status-bar--running",
+        "launching": "status-bar--running",
+        "exited": "status-bar--exited",
+        "failed": "status-bar--failed",
+        "closed": "status-bar--exited",
+    }
+
+    target: reactive[str] = reactive("")
+    state: reactive[str] = reactive("starting")
+    detail: reactive[str] = reactive("")
+    scope: reactive[str] = reactive("")
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None):
+        super().__init__(id=id, classes=classes)
+        self._waits: dict[int, tuple[str, float]] = {}
+        self._next_token = 0
+        self._frame = 0
+
+    def on_mount(self) -> None:
+        self._ticker = self.set_interval(1 / SPINNER_FPS, self._tick, pause=True)
+
+    def begin_wait(self, what: str) -> int:
+        """Start timing a wait; the spinner shows once it is older than SPINNER_DELAY_S."""
+        self._next_token += 1
+        self._waits[self._next_token] = (what, time.monotonic())
+        self._ticker.resume()
+        return self._next_token
+
+    def end_wait(self, token: int) -> None:
+        self._waits.pop(token, None)
+        if not self._waits:
+            self._ticker.pause()
+            self.refresh()
+
+    @property
+    def waiting_on(self) -> str:
+        """What the spinner is shown for ("" when it is not shown)."""
+        now = time.monotonic()
+        late = [(since, what) for what, since in self._waits.values() if now - since >= SPINNER_DELAY_S]
+        return min(late)[1] if late else ""
+
+    def _tick(self) -> None:
+        self._frame = (self._frame + 1) % len(SPINNER)
+        if self.waiting_on:
+            self.refresh()
+
+    def render(self) -> Text:
+        style = self.get_component_rich_style
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        waiting = self.waiting_on
+        if waiting:
+            text.append(f" {SPINNER[self._frame]} ", style("status-bar--spinner"))
+        else:
+            text.append(" ")
+        if self.target:
+            text.append(self.target, style("status-bar--target"))
+            text.append(" │ ")
+        text.append(self.state, style(self.STATE_CLASSES.get(self.state, "status-bar--target")))
+        if self.detail:
+            text.append(f": {self.detail}")
+        if self.scope:
+            text.append(" │ ")
+            text.append(self.scope, style("status-bar--scope"))
+        if waiting and waiting != self.state:
+            text.append(f" │ {waiting}…", style("status-bar--scope"))
+        return text
