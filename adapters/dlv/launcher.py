@@ -50,11 +50,13 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import anyio
 import anyio.abc
+
+from ..gobinary import read_build_info
 
 Mode = Literal["exec", "debug", "test", "attach", "core", "connect"]
 MODES: tuple[str, ...] = ("exec", "debug", "test", "attach", "core", "connect")
@@ -255,55 +257,27 @@ def _format_version(version: tuple[int, int, int]) -> str:
 # Cheap checks before dlv runs
 
 
-@dataclass(frozen=True)
-class _ElfFacts:
-    type: int
-    sections: frozenset[str]
-
-
-def _read_elf(path: str) -> _ElfFacts | None:
-    """Section names and e_type of an ELF file, or None if it is not ELF."""
+def _elf_type(path: str) -> int | None:
+    """e_type of an ELF file (executable, PIE, core…), or None if it is not ELF."""
     with open(path, "rb") as f:
-        header = f.read(64)
-        if header[:4] != b"\x7fELF":
-            return None
-        try:
-            order = "<" if header[5] == 1 else ">"
-            if header[4] == 2:
-                (e_type,) = struct.unpack_from(order + "H", header, 16)
-                (shoff,) = struct.unpack_from(order + "Q", header, 0x28)
-                shentsize, shnum, shstrndx = struct.unpack_from(order + "HHH", header, 0x3A)
-                entry = order + "IIQQQQ"
-            else:
-                (e_type,) = struct.unpack_from(order + "H", header, 16)
-                (shoff,) = struct.unpack_from(order + "I", header, 0x20)
-                shentsize, shnum, shstrndx = struct.unpack_from(order + "HHH", header, 0x2E)
-                entry = order + "IIIIII"
-            if shoff == 0 or shnum == 0 or shstrndx >= shnum:
-                return _ElfFacts(e_type, frozenset())
-            f.seek(shoff)
-            table = f.read(shentsize * shnum)
-            headers = [struct.unpack_from(entry, table, i * shentsize) for i in range(shnum)]
-            _, _, _, _, names_off, names_size = headers[shstrndx]
-            f.seek(names_off)
-            names = f.read(min(names_size, 1 << 20))
-        except (struct.error, IndexError):
-            raise LaunchError(f"{path} is a damaged ELF file (truncated section table)") from None
-    sections = frozenset(names[h[0] : names.find(b"\0", h[0])].decode(errors="replace") for h in headers)
-    return _ElfFacts(e_type, sections)
+        header = f.read(18)
+    if len(header) < 18 or header[:4] != b"\x7fELF":
+        return None
+    return int.from_bytes(header[16:18], "little" if header[5] == 1 else "big")
 
 
 def _binary_problem(path: str) -> tuple[str, str] | None:
-    """Why dlv cannot usefully debug the ELF at ``path`` (what, hint), or None."""
+    """Why dlv cannot usefully debug the file at ``path`` (what, hint), or None."""
     rebuild = "build it with: go build -gcflags=all=-N -l"
-    elf = _read_elf(path)
-    if elf is None:
+    elf_type = _elf_type(path)
+    if elf_type is None:
         return "is not an ELF executable", f"{rebuild}; to build and debug a package or .go file, use debug mode"
-    if elf.type not in (_ET_EXEC, _ET_DYN):
+    if elf_type not in (_ET_EXEC, _ET_DYN):
         return "is an ELF file but not an executable", rebuild
-    if not elf.sections & {".go.buildinfo", ".gopclntab"}:
+    info = read_build_info(path)
+    if info is None:
         return "is not a Go program", "godbg-tui debugs Go programs; " + rebuild
-    if not elf.sections & {".debug_info", ".zdebug_info"}:
+    if not info.has_debug_info:
         return (
             "has no debug information (built with -ldflags='-s -w', stripped, or via go run)",
             "rebuild without -ldflags='-s -w': go build -gcflags=all=-N -l",
@@ -433,8 +407,7 @@ def _precheck(spec: LaunchSpec) -> None:
     elif spec.mode == "core":
         check_go_binary(spec.program or "", need_exec=False)
         _regular_file(spec.core or "", "core file")
-        elf = _read_elf(spec.core or "")
-        if elf is None or elf.type != _ET_CORE:
+        if _elf_type(spec.core or "") != _ET_CORE:
             raise LaunchError(f"{spec.core} is not an ELF core dump", hint="pass a core file (e.g. from `gcore` or dlv's dump command)")
     elif spec.mode == "attach":
         _check_attach(spec.pid or 0)
@@ -793,12 +766,24 @@ class DlvServer:
             del self._log[: len(self._log) - MAX_DLV_LOG]
 
     def _reap(self) -> None:
-        assert self._proc is not None
-        code = self._proc.wait()
+        """The only place dlv is reaped, so ``_exit_code is None`` means its pid is still its own."""
+        assert self._proc is not None and self.pid is not None
+        try:
+            os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT)
+            # dlv is a zombie now, so its pid (= its process group) cannot be reused yet: kill
+            # what it left in its group (an interrupted `go build`); the target has its own.
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ChildProcessError, ProcessLookupError):
+            pass
         with self._lock:
-            self._exit_code = code
+            self._exit_code = self._proc.wait()
             self._close_slave()
         self._notify()
+
+    def _signal_dlv(self, sig: signal.Signals) -> None:
+        with self._lock:
+            if self.pid is not None and self._exit_code is None:
+                os.kill(self.pid, sig)
 
     def _close_slave(self) -> None:
         """Drop our slave fd (lock held), so the master reads EOF once the target is gone too."""
@@ -897,29 +882,23 @@ class DlvServer:
             self._closed = True
             try:
                 if self._proc is not None and self._exit_code is None:
-                    self._proc.send_signal(signal.SIGTERM)
+                    self._signal_dlv(signal.SIGTERM)
                     with anyio.move_on_after(grace):
                         await self.wait_exited()
-                    if self._exit_code is None:
-                        self._proc.send_signal(signal.SIGKILL)
-                        with anyio.move_on_after(5):
-                            await self.wait_exited()
+                    self._signal_dlv(signal.SIGKILL)
+                    with anyio.move_on_after(5):
+                        await self.wait_exited()
                 await anyio.to_thread.run_sync(self._release)
             finally:
                 self._terminated.set()
 
     def kill_now(self) -> None:
         """Synchronous terminate() for signal handlers and atexit: SIGTERM, a short wait, SIGKILL."""
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.send_signal(signal.SIGTERM)
-            try:
-                self._proc.wait(timeout=1.0)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                try:
-                    self._proc.wait(timeout=2.0)
-                except subprocess.TimeoutExpired:
-                    pass
+        for sig, patience in ((signal.SIGTERM, 1.0), (signal.SIGKILL, 2.0)):
+            self._signal_dlv(sig)
+            deadline = time.monotonic() + patience
+            while self._proc is not None and self._exit_code is None and time.monotonic() < deadline:
+                time.sleep(0.01)  # the reaper thread records the exit
         self._closed = True
         self._release()
         if not self._loop.is_closed():
