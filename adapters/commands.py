@@ -749,8 +749,23 @@ class CommandInterpreter:
 
     async def _set_breakpoint(self, args: str, *, tracepoint: bool) -> str:
         name, spec, cond = self._parse_break(args)
-        made = await self.session.set_breakpoint(spec, cond=cond, name=name, tracepoint=tracepoint)
-        return "\n".join(f"{_bp_name(b, True)} set at {self._bp_location(b)}" for b in made)
+        note = []
+        try:
+            made = await self.session.set_breakpoint(spec, cond=cond, name=name, tracepoint=tracepoint)
+        except SessionError as exc:
+            main_spec = await self._main_function(spec, str(exc))
+            if main_spec is None:
+                raise
+            made = await self.session.set_breakpoint(main_spec, cond=cond, name=name, tracepoint=tracepoint)
+            note = [f"({spec} is ambiguous; chose {main_spec}: name another package's function in full)"]
+        return "\n".join([*(f"{_bp_name(b, True)} set at {self._bp_location(b)}" for b in made), *note])
+
+    async def _main_function(self, spec: str, error: str) -> str | None:
+        """For an ambiguous bare function name, the main package's function of that name, if any."""
+        if "ambiguous" not in error or not re.fullmatch(r"[A-Za-z_]\w*", spec):
+            return None
+        found = await self.session.functions(f"^main\\.{spec}$")
+        return found[0] if len(found) == 1 else None
 
     async def _cmd_watch(self, ctx: _Scope, args: str) -> str:
         mode, _, expr = args.partition(" ")

@@ -86,6 +86,12 @@ async def test_break_continue_and_breakpoint_listing(launch, line_of):
         with pytest.raises(SessionError, match="no breakpoint mybp"):
             await run(it, "clear mybp")
 
+        await run(it, "clearall")
+        short = await run(it, "break compute")
+        assert short.splitlines()[1] == "(compute is ambiguous; chose main.compute: name another package's function in full)"
+        with pytest.raises(SessionError, match="already exists"):
+            await run(it, "break main.compute")
+
 
 async def test_break_with_inline_condition_and_the_condition_command(launch, line_of):
     async with launch() as (s, it):
