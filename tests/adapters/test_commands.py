@@ -124,6 +124,12 @@ async def test_on_adds_what_each_hit_reports(launch):
         assert "\tprint a + b" in listing and "\tstack 2" in listing
         out = await run(it, "continue")
         assert "\ta + b: 1" in out and "\tStack:" in out and "main.compute" in out
+        await run(it, f"on {n} goroutine")
+        await run(it, f"on {n} args -v")
+        await run(it, f"on {n} cond a == 4")
+        out = await run(it, "continue")
+        assert "\ta + b: 9" in out and "\tGoroutine 1:" in out and "\ta: 4" in out
+        assert {"\tgoroutine", "\targs -v", "\tcond a == 4"} <= set((await run(it, "bp")).splitlines())
         await run(it, f"on {n} trace")
         assert "Tracepoint" in await run(it, "bp")
         with pytest.raises(CommandError, match="cannot follow on"):
@@ -285,6 +291,7 @@ async def test_locals_args_vars_with_filters(launch, line_of):
         assert (await run(it, "locals nomatch")) == "(no locals)"
         assert (await run(it, "args")) == "(no args)"
         assert (await run(it, "vars main.globalCounter")) == "main.globalCounter = 0"
+        assert (await run(it, "vars -v ^main\\.globalCounter$")) == "main.globalCounter = 0"
         with pytest.raises(CommandError, match="bad regex"):
             await run(it, "locals (")
 
@@ -373,6 +380,12 @@ async def test_goroutines_paging_filters_groups_and_cap(launch, line_of):
         waiting = await run(it, f'goroutines -chan *(*"chan int")({chan.addr:#x})')
         assert waiting.splitlines()[-1] == "[2002 goroutines]"
         assert (await run(it, f"goroutine {g} frame {depth} print len(c)")) == "0"
+        assert (await run(it, f"goroutine {g} frame {depth} args")).startswith("started = (*sync.WaitGroup)(0x")
+        assert f"in main.blockedOnChan\n" in await run(it, f"goroutine {g} stack 3 -full")
+        assert (await run(it, f"goroutine {g} frame {depth} list")).startswith(f"Goroutine {g} frame {depth} at ./main.go:")
+        assert s.goroutine_id == 1
+        execed = await run(it, "goroutines -with userloc main.blockedOnSelect -exec print 40+2")
+        assert [l for l in execed.splitlines() if not l.startswith("  Goroutine")] == ["42", "42", "[2 goroutines]"]
         with pytest.raises(CommandError, match="unknown argument '-bogus'"):
             await run(it, "goroutines -bogus")
         with pytest.raises(CommandError, match="-group needs one of"):
