@@ -251,12 +251,26 @@ Handler = Callable[[_Scope, str], Awaitable["CommandResult | str"]]
 
 
 class CommandInterpreter:
-    """Executes dlv command lines against one DebugSession."""
+    """Executes dlv command lines against one DebugSession.
+
+    ``cwd`` is the directory paths are shown relative to (dlv prints ``./main.go``).
+    With ``echo_events`` (the default) a run command's output includes the
+    tracepoint hits and session failure that happened during it, as dlv prints
+    them; a UI that renders those events itself passes False.
+    """
 
     COMMANDS = COMMANDS
 
-    def __init__(self, session: DebugSession, *, aliases: dict[str, str] | None = None, cwd: str | None = None):
+    def __init__(
+        self,
+        session: DebugSession,
+        *,
+        aliases: dict[str, str] | None = None,
+        cwd: str | None = None,
+        echo_events: bool = True,
+    ):
         self.session = session
+        self.echo_events = echo_events
         self.aliases = self._check_aliases(aliases or {})
         self.cwd = os.path.abspath(cwd or os.getcwd())
         self.display_expressions: list[DisplayExpression] = []
@@ -277,7 +291,7 @@ class CommandInterpreter:
         return dict(aliases)
 
     def _on_event(self, event: Event) -> None:
-        if self._news is not None and isinstance(event, (TraceHit, SessionFailed)):
+        if self._news is not None and self.echo_events and isinstance(event, (TraceHit, SessionFailed)):
             self._news.append(event)
 
     @property

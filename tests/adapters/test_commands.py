@@ -145,6 +145,11 @@ async def test_trace_reports_every_hit_and_keeps_running(launch, line_of):
         assert traces == [f"> goroutine(1): main.compute({i}, {i + 1})" for i in range(10)]
         assert s.current_location().line == line_of("after-loop")
 
+        quiet = CommandInterpreter(s, echo_events=False)
+        await run(quiet, "restart")
+        out = await run(quiet, "continue")
+        assert "goroutine(1): main.compute(" not in out and out.startswith("> [Breakpoint")
+
 
 async def test_watchpoint_stops_on_write(launch, line_of):
     async with launch() as (s, it):
