@@ -13,6 +13,9 @@ against dlv 1.27.1 by tests/adapters/test_launcher.py:
   here before dlv runs.
 * With ``--tty`` dlv prints no "API server listening at" line, so the address must be known
   in advance: a unix socket in a private directory, or a port chosen by us.
+* dlv handles SIGTERM (halt, kill a launched target, detach an attached one, exit 0) only
+  once launch/attach is done; earlier, SIGTERM kills it outright, possibly orphaning a
+  target. A SIGKILLed dlv always orphans a launched target. Hence set_target_pid().
 
 Program stdio: exec and debug give the target a pty of ours (``--tty``), so it sees a
 terminal, its stdin is fed by :meth:`DlvServer.write_stdin`, and stdout and stderr arrive
