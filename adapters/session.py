@@ -131,6 +131,8 @@ class DebugSession:
         self._closing = False
         self._control = anyio.Lock()
         self._silent_pause: bool | str = False
+        self._resume_sent = anyio.Event()
+        self._closed_event = anyio.Event()
 
     # ----- events -----
 
@@ -153,15 +155,22 @@ class DebugSession:
         await self._stack.__aenter__()
         try:
             await self.start()
-        except BaseException:
+        except BaseException as exc:
             with anyio.CancelScope(shield=True):
                 await self.close()
+            await self._stack.__aexit__(type(exc), exc, exc.__traceback__)
             raise
         return self
 
-    async def __aexit__(self, *exc_info: Any) -> None:
+    async def __aexit__(self, *exc_info: Any) -> bool | None:
+        # Teardown talks to Delve under a shield; the task group and the client
+        # are left afterwards, outside any new cancel scope, as anyio requires.
         with anyio.CancelScope(shield=True):
             await self.close()
+        return await self._stack.__aexit__(*exc_info)
+
+    async def wait_closed(self) -> None:
+        await self._closed_event.wait()
 
     async def start(self) -> None:
         """Launch or connect, then stop where a user expects to start (main.main for launches)."""
@@ -242,8 +251,10 @@ class DebugSession:
         Launched targets are killed. Attached targets get our breakpoints removed,
         are resumed and detached. A `connect` server is left running with the
         target continued, minus the breakpoints this session created.
+        Any task may call it; the task that entered ``async with`` then leaves it.
         """
         if self._closing:
+            await self._closed_event.wait()
             return
         self._closing = True
         client, server = self.client, self.server
@@ -255,19 +266,22 @@ class DebugSession:
         except DelveError as exc:
             note = f"Delve did not detach cleanly: {exc}"
         finally:
-            if server is not None:
-                with anyio.CancelScope(shield=True):
-                    await server.terminate()
-            if self._tg is not None:
-                self._tg.cancel_scope.cancel()
             with anyio.CancelScope(shield=True):
-                with contextlib.suppress(Exception):
-                    await self._stack.aclose()
+                if server is not None:
+                    await server.terminate()
+                if client is not None:
+                    await client.aclose()
             self.phase = Phase.CLOSED
             self._emit(Closed(note))
+            self._closed_event.set()
+            if self._tg is not None:
+                self._tg.cancel_scope.cancel()
 
     async def _disconnect(self, client: DelveClient, server: DlvServer | None, kill: bool | None) -> str:
         owned = server is not None and server.owned
+        if self.phase == Phase.RUNNING and not client.running:
+            with anyio.move_on_after(2):
+                await self._resume_sent.wait()
         if client.running:
             await client.halt()
             with anyio.fail_after(5):
@@ -458,14 +472,24 @@ class DebugSession:
         thread = state.currentThread
         return list(thread.ReturnValues or []) if thread else []
 
-    async def _resume(self, name: str) -> None:
+    async def _resume(self, name: str, *, task_status: anyio.abc.TaskStatus = anyio.TASK_STATUS_IGNORED) -> None:
+        """Send a resuming command and handle the stop; ``task_status`` fires once it is on the wire."""
         client = self._require_stopped(name)
+        task_status_used = [False]
         async with self._control:
             while True:
                 self.phase = Phase.RUNNING
                 self._emit(Running(name))
+                sent = self._resume_sent = anyio.Event()
+
+                def on_sent() -> None:
+                    sent.set()
+                    if not task_status_used[0]:
+                        task_status_used[0] = True
+                        task_status.started()
+
                 try:
-                    state = await client.command(name)
+                    state = await client.command(name, on_sent=on_sent)
                 except RPCError as exc:
                     await self._after_command_error(exc)
                     if self.phase == Phase.STOPPED:
@@ -484,12 +508,18 @@ class DebugSession:
     async def halt(self) -> None:
         """Pause a running target. Safe to call any time; a no-op unless running."""
         client = self._require_client()
+        if self.phase == Phase.RUNNING and not client.running:
+            with anyio.move_on_after(5):
+                await self._resume_sent.wait()
         if not client.running:
             return
         try:
             await client.halt()
         except DelveError as exc:
             await self._handle_failure(exc, "halt")
+            return
+        async with self._control:
+            pass  # the resuming task has now handled the stop
 
     async def restart(self, args: Sequence[str] | None = None, *, rebuild: bool = False) -> None:
         client = self._require_client()
@@ -593,7 +623,7 @@ class DebugSession:
             return
         reason = _stop_reason(state, hits, reason_hint)
         loc = self.current_location()
-        optimized = bool(loc and loc.function and loc.function.optimized)
+        optimized = bool(loc and loc.function and loc.function.optimized and not _is_runtime(loc.function.name))
         if hits:
             await self.refresh_breakpoints()
         if state.WatchOutOfScope:
@@ -809,11 +839,11 @@ class DebugSession:
             return await action()
         finally:
             if resume and self._tg is not None:
-                self._tg.start_soon(self._resume_quietly)
+                await self._tg.start(self._resume_quietly)
 
-    async def _resume_quietly(self) -> None:
+    async def _resume_quietly(self, *, task_status: anyio.abc.TaskStatus = anyio.TASK_STATUS_IGNORED) -> None:
         with contextlib.suppress(SessionError):
-            await self._resume("continue")
+            await self._resume("continue", task_status=task_status)
 
     async def set_breakpoint(
         self,
@@ -949,6 +979,10 @@ class DebugSession:
         return await self._require_stopped("listing sources").list_sources(filter)
 
 
+def _is_runtime(function: str) -> bool:
+    return function.startswith(("runtime.", "internal/", "syscall."))
+
+
 def _loc_pcs(loc: Location) -> list[int]:
     return list(loc.pcs) if loc.pcs else [loc.pc]
 
@@ -972,6 +1006,8 @@ def _explain_bp_error(message: str) -> str:
 
 
 def _stop_reason(state: DebuggerState, hits: Sequence[BreakpointHit], hint: str | None) -> str:
+    if hint == "condition-error":
+        return hint
     current = state.currentThread.breakPoint if state.currentThread else None
     bp = current or (hits[0].breakpoint if hits else None)
     if bp is not None:

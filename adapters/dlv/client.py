@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import anyio
@@ -263,11 +263,14 @@ class DelveClient:
         result_type: type[T] | Any = msgspec.Raw,
         *,
         timeout: float | None | object = ...,
+        on_sent: Callable[[], object] | None = None,
     ) -> T:
         """Send ``RPCServer.<method>`` and wait for its reply.
 
         ``timeout=None`` waits forever (resuming commands); the default is
         ``default_timeout``. Non-free methods wait for the target to stop first.
+        ``on_sent`` runs once the request is on the wire (for a resume: the
+        target is now running as far as this connection is concerned).
         """
         if timeout is ...:
             timeout = self.default_timeout
@@ -275,9 +278,11 @@ class DelveClient:
         resuming = method == "Command" and _command_name(params) in RESUMING_COMMANDS
         deadline = math.inf if timeout is None else anyio.current_time() + float(timeout)
         with _deadline(deadline, method):
-            return await self._send_and_wait(method, params, result_type, free=free, resuming=resuming)
+            return await self._send_and_wait(method, params, result_type, free=free, resuming=resuming, on_sent=on_sent)
 
-    async def _send_and_wait(self, method: str, params: Any, result_type: Any, *, free: bool, resuming: bool) -> Any:
+    async def _send_and_wait(
+        self, method: str, params: Any, result_type: Any, *, free: bool, resuming: bool, on_sent: Any
+    ) -> Any:
         call_id = next(self._ids)
         pending = _Pending(method)
         payload = self._encoder.encode(
@@ -300,6 +305,8 @@ class DelveClient:
                 except (anyio.ClosedResourceError, anyio.BrokenResourceError, OSError) as exc:
                     self._fail_all(ConnectionLost(f"cannot send to Delve: {exc}"))
                 break
+        if on_sent is not None and self._closed is None:
+            on_sent()
         try:
             await pending.done.wait()
         finally:
@@ -356,6 +363,7 @@ class DelveClient:
         unsafe_call: bool = False,
         return_cfg: LoadConfig | None = LONG_LOAD,
         timeout: float | None = None,
+        on_sent: Callable[[], object] | None = None,
     ) -> DebuggerState:
         cmd = DebuggerCommand(
             name=name,
@@ -365,7 +373,7 @@ class DelveClient:
             unsafeCall=unsafe_call,
             ReturnInfoLoadConfig=return_cfg,
         )
-        out = await self.call("Command", cmd, _StateOut, timeout=timeout)
+        out = await self.call("Command", cmd, _StateOut, timeout=timeout, on_sent=on_sent)
         return out.State
 
     async def halt(self) -> DebuggerState:
