@@ -6,6 +6,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.segment import Segment
 from support import async_wait_until
 from textual.app import App, ComposeResult
@@ -323,7 +325,7 @@ def generated_go(path: Path, lines: int) -> Path:
     return path
 
 
-async def test_big_file_paints_before_highlighting_and_tokenises_once(tmp_path, monkeypatch):
+async def test_big_file_paints_first_and_highlights_only_what_is_seen(tmp_path, monkeypatch):
     big = str(generated_go(tmp_path / "big.go", 30_000))
     release = threading.Event()
     calls: list[int] = []
@@ -349,19 +351,48 @@ async def test_big_file_paints_before_highlighting_and_tokenises_once(tmp_path, 
             await async_wait_until(lambda: calls, message="background tokenising started")
         finally:
             release.set()
-        await async_wait_until(lambda: view.highlighted, timeout=60, message="highlighting finished")
+        await async_wait_until(lambda: view.highlighted, timeout=30, message="visible rows highlighted")
         await pilot.pause()
         func_row = next(n for n, text in rows(view).items() if "func f" in text)
         styles = {seg.text: seg.style for seg in row_strip(view, func_row) if seg.text.strip()}
         assert styles["func"].color != styles["int"].color or styles["func"].bold != styles["int"].bold
-        assert calls == [30_000]
+        assert sum(calls) <= 6 * source_view.CHUNK_LINES, f"tokenised {sum(calls)} of 30000 lines"
 
+        seen = len(calls)
         small = str(generated_go(tmp_path / "small.go", 40))
         view.show_file(small)
         await async_wait_until(lambda: view.path == small and view.highlighted)
-        view.show_file(big, 10)
-        await async_wait_until(lambda: view.path == big and view.highlighted, message="cached tokens reused")
-        assert len(calls) == 2 and calls[0] == 30_000
+        view.show_file(big, 30_000)
+        await async_wait_until(lambda: view.path == big and view.highlighted, message="cached chunks reused")
+        assert len(calls) == seen + 1, "only small.go was tokenised; big.go's chunks came from the cache"
+
+        await pilot.press("g")
+        await async_wait_until(lambda: view.highlighted, message="top of file highlighted")
+        assert len(calls) > seen + 1
+
+
+CHUNKS_OF_GO = st.lists(
+    st.lists(
+        st.sampled_from(
+            ["/*", "*/", "`", '"', "'", "//", "\\", "a", " ", "x := 1", "'a'", "'\\n'", "func", "0x1f", "/", "*"]
+        ).map(str),
+        max_size=8,
+    ).map("".join),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(CHUNKS_OF_GO, st.integers(min_value=1, max_value=4))
+def test_chunked_tokenising_equals_whole_file_tokenising(lines, size):
+    whole = source_view.tokenise_go(lines)
+    restart = source_view.restart_lines(lines)
+    assert restart[0]
+    for chunk in range((len(lines) + size - 1) // size):
+        lex_from, first, stop, lex_stop = source_view.chunk_bounds(chunk, restart, size)
+        part = source_view.tokenise_go(lines[lex_from:lex_stop])
+        assert part[first - lex_from : stop - lex_from] == whole[first:stop], (chunk, lex_from, lex_stop)
 
 
 def test_tokenise_go_keeps_line_alignment_across_multiline_tokens():

@@ -1,19 +1,23 @@
 """The source pane: a Line-API view of one Go file (or of disassembly) with a debugger gutter.
 
-Only visible rows are rendered. A file is read in a thread and painted as plain
-text at once; pygments tokenises it afterwards in another thread and the colours
-appear when that finishes. Tokens are cached per (path, mtime, size), so going back
-to a file never re-tokenises it.
+Only visible rows are rendered, and only they are highlighted. A file is read
+(and scanned for lines that start inside a comment or string) in a thread and
+painted as plain text at once; pygments then tokenises just the chunks of lines
+on screen, plus a screen either side, in another thread, starting each chunk at
+a line where the Go lexer's state is known. Tokenising a whole 30k-line file
+would hold the GIL for seconds and make the UI stutter. Chunks are cached per
+(path, mtime, size), so going back to a file never re-tokenises what was seen.
 """
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import textwrap
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from pygments.lexers.go import GoLexer
@@ -58,10 +62,22 @@ ASCII_GLYPHS: dict[str, str] = {
 }
 
 TokenSpans = list[tuple[int, int, _TokenType]]
+CHUNK_LINES = 200
 
 _CONTROL_CHARS = {c: "\ufffd" for c in [*range(0x20), 0x7F] if c != 0x09}
 _TOKEN_CACHE_SIZE = 16
-_token_cache: OrderedDict[tuple[str, int, int], list[TokenSpans]] = OrderedDict()
+_token_cache: OrderedDict[tuple[str, int, int], dict[int, list[TokenSpans]]] = OrderedDict()
+
+# Comments and string/rune literals exactly as pygments' Go lexer matches them
+# (it lets "…" and '…' run over a newline in broken code): the only tokens that
+# can span lines. Every other Go token is free of quotes and comment starts.
+_GO_TEXT_TOKENS = re.compile(
+    r"//[^\n]*"
+    r"|/(?:\\\n)?\*[\s\S]*?\*(?:\\\n)?/"
+    r"|`[^`]*`"
+    r'|"(?:\\\\|\\[^\\]|[^"\\])*"'
+    r"""|'(?:\\['"\\abfnrtv]|\\x[0-9a-fA-F]{2}|\\[0-7]{1,3}|\\u[0-9a-fA-F]{4}|\\U[0-9a-fA-F]{8}|[^\\])'"""
+)
 
 
 def read_source(path: str, tab_size: int) -> tuple[list[str], int, int, int]:
@@ -83,13 +99,48 @@ def read_source(path: str, tab_size: int) -> tuple[list[str], int, int, int]:
     return lines, width, st.st_mtime_ns, st.st_size
 
 
-def tokenise_go(lines: Sequence[str], cancelled: Callable[[], bool] = lambda: False) -> list[TokenSpans] | None:
-    """Token spans per line for Go source, using pygments' Go lexer over the whole text.
+def restart_lines(lines: Sequence[str]) -> list[bool]:
+    """For each line, whether it starts outside any comment or string literal.
 
-    The whole file goes through one lexer so multi-line comments and raw strings
-    keep their state. Returns None if ``cancelled()`` turns true on the way.
+    pygments' Go lexer has a single state, so tokenising can start afresh at any
+    such line and give exactly the tokens a whole-file pass would.
     """
-    lexer = GoLexer(stripnl=False, ensurenl=False, tabsize=0)
+    text = "\n".join(lines)
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    restart = [True] * len(lines)
+    for match in _GO_TEXT_TOKENS.finditer(text):
+        if "\n" in match.group():
+            first = bisect.bisect_right(starts, match.start()) - 1
+            last = bisect.bisect_right(starts, match.end() - 1) - 1
+            for row in range(first + 1, last + 1):
+                restart[row] = False
+    return restart
+
+
+def chunk_bounds(chunk: int, restart: Sequence[bool], size: int = CHUNK_LINES) -> tuple[int, int, int, int]:
+    """(lex_from, first, stop, lex_stop) for a chunk: tokenise lines[lex_from:lex_stop], keep [first:stop].
+
+    The lexed range starts and ends on restart lines, so no comment or string is cut.
+    """
+    first = chunk * size
+    stop = min(first + size, len(restart))
+    lex_from = first
+    while lex_from > 0 and not restart[lex_from]:
+        lex_from -= 1
+    lex_stop = stop
+    while lex_stop < len(restart) and not restart[lex_stop]:
+        lex_stop += 1
+    return lex_from, first, stop, lex_stop
+
+
+def tokenise_go(lines: Sequence[str], cancelled: Callable[[], bool] = lambda: False) -> list[TokenSpans] | None:
+    """Token spans per line for Go source that starts outside any comment or string.
+
+    Returns None if ``cancelled()`` turns true on the way.
+    """
+    lexer = GoLexer(stripnl=False, ensurenl=True, tabsize=0)
     result: list[TokenSpans] = [[] for _ in lines]
     row, col = 0, 0
     for n, (token_type, value) in enumerate(lexer.get_tokens("\n".join(lines))):
@@ -113,18 +164,15 @@ def tokenise_go(lines: Sequence[str], cancelled: Callable[[], bool] = lambda: Fa
     return result
 
 
-def _cached_tokens(key: tuple[str, int, int]) -> list[TokenSpans] | None:
-    tokens = _token_cache.get(key)
-    if tokens is not None:
-        _token_cache.move_to_end(key)
-    return tokens
-
-
-def _store_tokens(key: tuple[str, int, int], tokens: list[TokenSpans]) -> None:
-    _token_cache[key] = tokens
+def _token_chunks(key: tuple[str, int, int]) -> dict[int, list[TokenSpans]]:
+    """The (shared, growing) chunk cache of one version of one file."""
+    chunks = _token_cache.get(key)
+    if chunks is None:
+        chunks = _token_cache[key] = {}
     _token_cache.move_to_end(key)
     while len(_token_cache) > _TOKEN_CACHE_SIZE:
         _token_cache.popitem(last=False)
+    return chunks
 
 
 def _norm(path: str) -> str:
@@ -138,11 +186,25 @@ class _Document:
     width: int
     mtime_ns: int
     size: int
-    tokens: list[TokenSpans] | None = None
+    highlight: bool = True
+    restart: list[bool] = field(default_factory=list)
+    chunks: dict[int, list[TokenSpans]] = field(default_factory=dict)
 
     @property
     def cache_key(self) -> tuple[str, int, int]:
         return (self.path, self.mtime_ns, self.size)
+
+    def chunk_tokens(self, row: int) -> TokenSpans | None:
+        """Token spans of a 1-based row; None while its chunk is not tokenised (or never will be)."""
+        chunk = self.chunks.get((row - 1) // CHUNK_LINES)
+        return None if chunk is None else chunk[(row - 1) % CHUNK_LINES]
+
+    def missing_chunks(self, first_row: int, last_row: int) -> list[int]:
+        if not self.highlight or not self.lines:
+            return []
+        last_row = min(last_row, len(self.lines))
+        wanted = range((max(1, first_row) - 1) // CHUNK_LINES, (last_row - 1) // CHUNK_LINES + 1)
+        return [c for c in wanted if c not in self.chunks]
 
 
 class _Loaded(Message):
@@ -154,9 +216,10 @@ class _Loaded(Message):
 
 
 class _Highlighted(Message):
-    def __init__(self, key: tuple[str, int, int], tokens: list[TokenSpans]) -> None:
+    def __init__(self, key: tuple[str, int, int], chunk: int, tokens: list[TokenSpans]) -> None:
         super().__init__()
         self.key = key
+        self.chunk = chunk
         self.tokens = tokens
 
 
@@ -227,6 +290,8 @@ class SourceLines(ScrollView, can_focus=False):
         self.match_list: list[tuple[int, int, int]] = []
         self.match_index = -1
         self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
+        self.request_highlight: Callable[[], None] | None = None
+        self._highlight_requested = False
         self._token_styles: dict[_TokenType, Style | None] = {}
         self._overlays: dict[str, Style] = {}
 
@@ -313,7 +378,11 @@ class SourceLines(ScrollView, can_focus=False):
         row = index + 1
         cursor_shown = row == self.cursor and self._owner_focused()
         if self.mode == "source":
-            key = self._source_key(row, cursor_shown)
+            assert self.doc is not None
+            coloured = not self.doc.highlight or self.doc.chunk_tokens(row) is not None
+            if not coloured:
+                self._want_highlight()
+            key = self._source_key(row, cursor_shown, coloured)
         elif self.mode == "asm":
             key = ("asm", row, cursor_shown)
         else:
@@ -329,7 +398,7 @@ class SourceLines(ScrollView, can_focus=False):
         parent = self.parent
         return isinstance(parent, Widget) and parent.has_focus
 
-    def _source_key(self, row: int, cursor_shown: bool) -> tuple:
+    def _source_key(self, row: int, cursor_shown: bool, coloured: bool) -> tuple:
         path = self.doc.path if self.doc else ""
         return (
             "src",
@@ -339,7 +408,7 @@ class SourceLines(ScrollView, can_focus=False):
             self.marks.get((path, row)),
             self.exec_path == path and self.exec_line == row,
             (path, row) in self.exec_others,
-            self.doc.tokens is not None if self.doc else False,
+            coloured,
             tuple(self.matches.get(row, ())),
             self._current_match_col(row),
             self.ascii_only,
@@ -431,11 +500,10 @@ class SourceLines(ScrollView, can_focus=False):
         gutter = self._gutter(row, self.marks.get((path, row)), exec_kind, line_style)
         text = self.doc.lines[row - 1]
         spans: list[Span] = []
-        if self.doc.tokens is not None:
-            for start, end, token_type in self.doc.tokens[row - 1]:
-                style = self._token_style(token_type)
-                if style is not None:
-                    spans.append(Span(start, end, style))
+        for start, end, token_type in self.doc.chunk_tokens(row) or ():
+            style = self._token_style(token_type)
+            if style is not None:
+                spans.append(Span(start, end, style))
         current_col = self._current_match_col(row)
         for col, length in self.matches.get(row, ()):
             component = "source-view--match-current" if col == current_col else "source-view--match"
@@ -447,6 +515,16 @@ class SourceLines(ScrollView, can_focus=False):
         body_width = max(0, width - self.gutter_width)
         body_strip = Strip(body).crop_extend(scroll_x, scroll_x + body_width, line_style.rich_style)
         return Strip.join([Strip(gutter), body_strip])
+
+    def _want_highlight(self) -> None:
+        if self.doc is not None and self.doc.highlight and not self._highlight_requested and self.request_highlight:
+            self._highlight_requested = True
+            self.call_after_refresh(self.request_highlight)
+
+    def visible_rows(self) -> tuple[int, int]:
+        """First and last 1-based row on screen."""
+        top = round(self.scroll_y) + 1
+        return top, top + max(1, self.scrollable_content_region.height) - 1
 
     def _token_style(self, token_type: _TokenType) -> Style | None:
         if token_type in self._token_styles:
@@ -518,7 +596,7 @@ class SourceView(Widget, can_focus=True):
     - ``show_disassembly(instructions, pc)``: disassembly rows, the PC marked.
     - ``goto_line(n)``, ``search(text)`` (smart case), ``search_next()``, ``search_previous()``.
     - properties ``cursor_line`` (1-based), ``path``, ``mode`` ("empty", "loading",
-      "source", "missing", "asm"), ``highlighted`` (tokens arrived).
+      "source", "missing", "asm"), ``highlighted`` (the rows on screen have colours).
 
     Messages: ToggleBreakpoint(path, line, address), RunToLine(path, line, address)
     (address is the instruction's PC in disassembly, else None), SourceMissing(path),
@@ -615,6 +693,7 @@ class SourceView(Widget, can_focus=True):
     ) -> None:
         super().__init__(id=id, classes=classes)
         self._lines = SourceLines(ascii_only=type(self).ascii_only if ascii_only is None else ascii_only)
+        self._lines.request_highlight = self._highlight_visible
         self._prompt = Input(id="source-prompt")
         self._prompt_mode = "search"
         self._generation = 0
@@ -648,8 +727,11 @@ class SourceView(Widget, can_focus=True):
 
     @property
     def highlighted(self) -> bool:
+        """Every row on screen has its colours (always true for files that are not Go)."""
         doc = self._lines.doc
-        return doc is not None and doc.tokens is not None
+        if doc is None or self._lines.mode != "source":
+            return False
+        return not doc.missing_chunks(*self._lines.visible_rows())
 
     @property
     def ascii(self) -> bool:
@@ -683,8 +765,9 @@ class SourceView(Widget, can_focus=True):
             except (OSError, ValueError) as exc:
                 self.post_message(_Loaded(generation, None, str(exc)))
                 return
-            doc = _Document(path, text, width, mtime_ns, size)
-            doc.tokens = _cached_tokens(doc.cache_key) if path.endswith(".go") else [[] for _ in text]
+            doc = _Document(path, text, width, mtime_ns, size, highlight=path.endswith(".go"))
+            if doc.highlight:
+                doc.restart = restart_lines(text)
             self.post_message(_Loaded(generation, doc))
 
         self.run_worker(load, thread=True, exclusive=True, group="source", name=f"read {path}")
@@ -798,27 +881,41 @@ class SourceView(Widget, can_focus=True):
         if row is None and lines.exec_path == message.doc.path and lines.exec_line:
             row = lines.exec_line
         self.call_after_refresh(lines.set_cursor, row or 1, scroll="upper-third")
-        if message.doc.tokens is None:
-            self._start_highlight(message.doc)
+        if message.doc.highlight:
+            message.doc.chunks = _token_chunks(message.doc.cache_key)
 
-    def _start_highlight(self, doc: _Document) -> None:
-        key, text = doc.cache_key, doc.lines
+    def _highlight_visible(self) -> None:
+        """Tokenise, in a thread, the chunks on screen and a screen either side that are not yet done."""
+        lines = self._lines
+        lines._highlight_requested = False
+        doc = lines.doc
+        if doc is None or lines.mode != "source":
+            return
+        first, last = lines.visible_rows()
+        height = last - first + 1
+        wanted = doc.missing_chunks(first, last)
+        wanted += [c for c in doc.missing_chunks(first - height, last + height) if c not in wanted]
+        if not wanted:
+            return
+        key, text, restart = doc.cache_key, doc.lines, doc.restart
 
         def work() -> None:
             worker = get_current_worker()
-            tokens = tokenise_go(text, lambda: worker.is_cancelled)
-            if tokens is not None:
-                self.post_message(_Highlighted(key, tokens))
+            for chunk in wanted:
+                lex_from, first, stop, lex_stop = chunk_bounds(chunk, restart)
+                tokens = tokenise_go(text[lex_from:lex_stop], lambda: worker.is_cancelled)
+                if tokens is None:
+                    return
+                self.post_message(_Highlighted(key, chunk, tokens[first - lex_from : stop - lex_from]))
 
         self.run_worker(work, thread=True, exclusive=True, group="highlight", name=f"highlight {doc.path}")
 
     @on(_Highlighted)
     def _on_highlighted(self, message: _Highlighted) -> None:
         message.stop()
-        _store_tokens(message.key, message.tokens)
+        _token_chunks(message.key)[message.chunk] = message.tokens
         doc = self._lines.doc
         if doc is not None and doc.cache_key == message.key:
-            doc.tokens = message.tokens
             self._lines.invalidate()
 
     def _clear_search(self) -> None:

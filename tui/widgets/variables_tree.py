@@ -120,6 +120,7 @@ class VariablesTree(Tree[VarNode]):
 
     DEFAULT_CSS = """
     VariablesTree {
+        overflow-x: hidden;
         & > .variables-tree--section { color: $text-primary; text-style: bold; }
         & > .variables-tree--name { color: $text-secondary; }
         & > .variables-tree--type { color: $foreground-muted; }
