@@ -378,3 +378,33 @@ async def test_dlv_killed_marks_session_dead_and_reaps_target(prog):
             await wait_for(lambda: s.phase == Phase.DEAD, 10)
         assert any(isinstance(e, SessionFailed) for e in seen)
         await wait_for(lambda: not alive(pid), 10)
+
+
+async def test_rebuild_picks_up_source_changes(dlv_path, fixture_src, tmp_path):
+    """`rebuild` in debug mode recompiles: a changed constant shows up after it."""
+    src = tmp_path / "app"
+    src.mkdir()
+    (src / "go.mod").write_text("module example.com/app\n\ngo 1.22\n")
+    main = src / "main.go"
+    main.write_text('package main\n\nimport "fmt"\n\nconst answer = 41\n\nfunc main() {\n\tfmt.Println(answer)\n}\n')
+    spec = LaunchSpec(mode="debug", program=str(src), dlv_path=str(dlv_path))
+    async with DebugSession(spec) as s:
+        assert (await s.eval("answer")).value == "41"
+        main.write_text(main.read_text().replace("41", "42"))
+        await s.restart(rebuild=True)
+        assert s.current_location().function.name == "main.main"
+        assert (await s.eval("answer")).value == "42"
+
+
+async def test_bad_input_gets_specific_errors(prog):
+    async with DebugSession(prog()) as s:
+        with pytest.raises(SessionError, match="nothing to evaluate"):
+            await s.eval("  ")
+        with pytest.raises(SessionError, match="expected"):
+            await s.eval("1 +")
+        with pytest.raises(SessionError, match="cannot set nosuch"):
+            await s.set_variable("nosuch", "1")
+        with pytest.raises(SessionError, match="no breakpoint 99"):
+            await s.clear_breakpoint(99)
+        with pytest.raises(SessionError, match="give a location"):
+            await s.set_breakpoint(" ")
