@@ -184,6 +184,7 @@ class DebugSession:
             await DelveClient.connect(self.server.address, timeout=15.0)
         )
         self.client.default_timeout = self.call_timeout
+        self._tg.start_soon(self._watch_connection)
         self.version = await self.client.get_version()
         self.dlv_version = parse_version(self.version.DelveVersion)
         if self.dlv_version < (1, 24, 0):
@@ -234,6 +235,17 @@ class DebugSession:
             return
         self.target_pid = state.Pid
         await self._handle_stop(state)
+
+    async def _watch_connection(self) -> None:
+        """Notice a dead Delve at once, not at the user's next command."""
+        assert self.client is not None
+        reason = await self.client.wait_closed()
+        if not self._closing and self.phase not in (Phase.DEAD, Phase.CLOSED):
+            if self.server is not None and self.server.owned:
+                with anyio.move_on_after(1):
+                    code = await self.server.wait_exited()
+                    reason = ConnectionLost(f"dlv exited with status {code}")
+            await self._handle_failure(reason, "debugging")
 
     async def _pump_output(self) -> None:
         assert self.server is not None
@@ -465,6 +477,10 @@ class DebugSession:
         self._emit(Running("call"))
         try:
             state = await client.command("call", expr=expr, unsafe_call=unsafe, goroutine_id=max(self.goroutine_id, 0))
+            while self._is_tracepoint_stop(state):
+                # A tracepoint inside the called function must not end the call.
+                self._report_tracepoints(state)
+                state = await client.command("continue")
         except RPCError as exc:
             await self._after_command_error(exc)
             raise SessionError(exc.message) from exc
@@ -525,6 +541,8 @@ class DebugSession:
         client = self._require_client()
         if self.spec.mode in ("attach", "core", "connect"):
             raise SessionError(f"restart is not possible in {self.spec.mode} mode")
+        if rebuild and self.spec.mode not in ("debug", "test"):
+            raise SessionError("rebuild works for debug and test sessions; for exec, rebuild the binary and restart (r)")
         if client.running:
             await self.halt()
             await client.wait_stopped()
@@ -590,7 +608,7 @@ class DebugSession:
         self._emit(Exited(status))
 
     async def _handle_failure(self, exc: BaseException, doing: str) -> None:
-        if self._closing:
+        if self._closing or self.phase == Phase.DEAD:
             return
         self.phase = Phase.DEAD
         detail = self.server.dlv_log() if self.server is not None else ""
@@ -601,7 +619,7 @@ class DebugSession:
             text = f"{doing} failed: {exc}"
         if self.server is not None and self.server.owned and not self.attached:
             await self.server.terminate()
-            text += "; the program was stopped and cleaned up, restart with r"
+            text += "; the program was stopped and cleaned up (r starts a new session)"
         self._emit(SessionFailed(text, detail))
 
     async def _handle_stop(self, state: DebuggerState, reason_hint: str | None = None) -> None:
@@ -680,6 +698,20 @@ class DebugSession:
         self._emit(ScopeChanged(goroutine_id, 0, loc))
         return loc
 
+    async def select_thread(self, thread_id: int) -> Location | None:
+        """Make an OS thread current (dlv's `thread N`); its goroutine, if any, becomes selected."""
+        client = self._require_stopped("switching thread")
+        try:
+            self.state = await client.command("switchThread", thread_id=thread_id, timeout=self.call_timeout)
+        except RPCError as exc:
+            raise SessionError(exc.message) from exc
+        g = self.state.currentGoroutine
+        self.goroutine_id = g.id if g is not None else -1
+        self.frame = 0
+        loc = self.current_location()
+        self._emit(ScopeChanged(self.goroutine_id, 0, loc))
+        return loc
+
     async def select_frame(self, frame: int) -> Location:
         frames = await self.stack(depth=frame)
         if frame < 0 or frame >= len(frames):
@@ -691,25 +723,47 @@ class DebugSession:
 
     # ----- inspection -----
 
-    async def stack(self, depth: int = 50, goroutine_id: int | None = None, *, defers: bool = False) -> list[Stackframe]:
+    async def stack(
+        self,
+        depth: int = 50,
+        goroutine_id: int | None = None,
+        *,
+        defers: bool = False,
+        cfg: LoadConfig | None = None,
+    ) -> list[Stackframe]:
+        """Frames of a goroutine; with ``cfg`` each frame carries its locals and arguments."""
         client = self._require_stopped("reading the stack")
         gid = self.goroutine_id if goroutine_id is None else goroutine_id
         try:
-            return await client.stacktrace(gid, depth, defers=defers)
+            return await client.stacktrace(gid, depth, defers=defers, cfg=cfg)
         except RPCError as exc:
             raise SessionError(exc.message) from exc
 
-    async def locals(self, frame: int | None = None, cfg: LoadConfig = SHORT_LOAD, deferred: int = 0) -> list[Variable]:
+    async def locals(
+        self,
+        frame: int | None = None,
+        cfg: LoadConfig = SHORT_LOAD,
+        deferred: int = 0,
+        *,
+        goroutine_id: int | None = None,
+    ) -> list[Variable]:
         client = self._require_stopped("reading variables")
         try:
-            return await client.list_local_vars(self.scope(frame, deferred=deferred), cfg)
+            return await client.list_local_vars(self.scope(frame, goroutine_id, deferred), cfg)
         except RPCError as exc:
             raise SessionError(exc.message) from exc
 
-    async def args(self, frame: int | None = None, cfg: LoadConfig = SHORT_LOAD, deferred: int = 0) -> list[Variable]:
+    async def args(
+        self,
+        frame: int | None = None,
+        cfg: LoadConfig = SHORT_LOAD,
+        deferred: int = 0,
+        *,
+        goroutine_id: int | None = None,
+    ) -> list[Variable]:
         client = self._require_stopped("reading arguments")
         try:
-            return await client.list_function_args(self.scope(frame, deferred=deferred), cfg)
+            return await client.list_function_args(self.scope(frame, goroutine_id, deferred), cfg)
         except RPCError as exc:
             raise SessionError(exc.message) from exc
 
@@ -737,10 +791,12 @@ class DebugSession:
         except RPCError as exc:
             raise SessionError(exc.message) from exc
 
-    async def set_variable(self, symbol: str, value: str) -> None:
+    async def set_variable(
+        self, symbol: str, value: str, *, frame: int | None = None, goroutine_id: int | None = None
+    ) -> None:
         client = self._require_stopped("setting a variable")
         try:
-            await client.set(self.scope(), symbol, value)
+            await client.set(self.scope(frame, goroutine_id), symbol, value)
         except RPCError as exc:
             raise SessionError(f"cannot set {symbol}: {exc.message}") from exc
 

@@ -173,6 +173,7 @@ class DelveClient:
         self._stopped.set()
         self._resuming = 0
         self._closed: BaseException | None = None
+        self._closed_event = anyio.Event()
         self._tg: anyio.abc.TaskGroup | None = None
         self.default_timeout = default_timeout
         self._encoder = msgspec.json.Encoder()
@@ -210,6 +211,12 @@ class DelveClient:
     def closed(self) -> bool:
         return self._closed is not None
 
+    async def wait_closed(self) -> BaseException:
+        """Wait until the connection is gone; returns why."""
+        await self._closed_event.wait()
+        assert self._closed is not None
+        return self._closed
+
     async def wait_stopped(self) -> None:
         await self._stopped.wait()
 
@@ -228,6 +235,7 @@ class DelveClient:
     def _fail_all(self, exc: BaseException) -> None:
         if self._closed is None:
             self._closed = exc
+            self._closed_event.set()
         for p in self._pending.values():
             p.error = exc
             p.done.set()

@@ -11,6 +11,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from godbg_tui.adapters.dlv.client import SHORT_LOAD
 from godbg_tui.adapters.dlv.launcher import LaunchSpec
 from godbg_tui.adapters.dlv.types import GOROUTINE_FIELD, ListGoroutinesFilter
 from godbg_tui.adapters.events import Exited, Output, Phase, Running, SessionFailed, Stopped, TraceHit
@@ -408,3 +409,33 @@ async def test_bad_input_gets_specific_errors(prog):
             await s.clear_breakpoint(99)
         with pytest.raises(SessionError, match="give a location"):
             await s.set_breakpoint(" ")
+
+
+async def test_dlv_dying_while_stopped_is_noticed_at_once(prog):
+    async with DebugSession(prog()) as s:
+        seen = events_of(s)
+        pid = s.target_pid
+        os.kill(s.server.pid, signal.SIGKILL)
+        await wait_for(lambda: any(isinstance(e, SessionFailed) for e in seen), 10)
+        assert s.phase == Phase.DEAD
+        await wait_for(lambda: not alive(pid), 10)
+        with pytest.raises(SessionError, match="ended"):
+            await s.eval("1")
+
+
+async def test_scoped_reads_and_thread_selection(prog, marker_line):
+    async with DebugSession(prog("-deep", "3")) as s:
+        await s.continue_(f"{PROG}:{marker_line('prog', PROG, 'deep-bottom')}")
+        [n] = [v for v in await s.args(frame=2) if v.name == "n"]
+        assert n.value == "2"
+        await s.set_variable("n", "7", frame=1)
+        assert (await s.eval("n", frame=1)).value == "7"
+        frames = await s.stack(depth=3, cfg=None)
+        assert frames[0].Arguments is None
+        full = await s.stack(depth=3, cfg=SHORT_LOAD)
+        assert any(a.name == "n" for a in full[1].Arguments)
+        thread = s.state.currentThread.id
+        loc = await s.select_thread(thread)
+        assert loc.function.name == "main.deep"
+        with pytest.raises(SessionError, match="rebuild works for debug and test"):
+            await s.restart(rebuild=True)
