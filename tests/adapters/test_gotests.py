@@ -146,7 +146,7 @@ async def test_missing_directory_and_missing_go_are_clear_errors(tmp_path: Path,
         await list_tests(tmp_path / "nope")
     with pytest.raises(ListTestsError, match="was not found"):
         await list_tests(fixture_src["testpkg"], go=str(tmp_path / "no-go"))
-    with pytest.raises(ListTestsError, match="go.mod file not found"):
+    with pytest.raises(ListTestsError, match=r"go\.mod file not found"):
         await list_tests(tmp_path, env={**gofixtures.go_env(), "GO111MODULE": "on"})
 
 
