@@ -81,7 +81,7 @@ class ValueViewer(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()
-        self.run_worker(self._load(), group="vars", exclusive=True, name=f"view {self.expr}")
+        self.run_worker(self._load, group="vars", exclusive=True, name=f"view {self.expr}")
 
     async def _load(self) -> None:
         status = self.query_one("#value-status", Static)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from functools import partial
 from collections.abc import Awaitable, Callable, Sequence
 from typing import ClassVar
 
@@ -136,6 +137,7 @@ class GoroutineRows(ScrollView, can_focus=False):
         self.go_version: tuple[int, int, int] = (0, 0, 0)
         self.status_line = ""
         self.error = ""
+        self.id_width = 4
         self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
 
     @property
@@ -174,7 +176,7 @@ class GoroutineRows(ScrollView, can_focus=False):
         focused = isinstance(self.parent, Widget) and self.parent.has_focus
         if index > len(self.goroutines):
             return Strip.blank(width, self.rich_style)
-        key = (index, width, index == self.cursor, focused, self._id_width())
+        key = (index, width, index == self.cursor, focused, self.id_width)
         strip = self._strips.get(key)
         if strip is None:
             if index == len(self.goroutines):
@@ -186,9 +188,6 @@ class GoroutineRows(ScrollView, can_focus=False):
 
     def _style(self, name: str) -> RichStyle:
         return self.get_component_rich_style(name, partial=True)
-
-    def _id_width(self) -> int:
-        return max(4, len(str(max((g.id for g in self.goroutines), default=0))))
 
     def _status_row(self, width: int) -> Strip:
         if self.error:
@@ -205,7 +204,7 @@ class GoroutineRows(ScrollView, can_focus=False):
         mark_style = base + self._style("goroutine-list--selected") if selected else base
         segments = [
             Segment("*" if selected else " ", mark_style),
-            Segment(f"{g.id:>{self._id_width()}} ", base + self._style("goroutine-list--id")),
+            Segment(f"{g.id:>{self.id_width}} ", base + self._style("goroutine-list--id")),
         ]
         if g.unreadable:
             segments.append(Segment(f"unreadable: {g.unreadable}", base + self._style("goroutine-list--error")))
@@ -390,14 +389,14 @@ class GoroutineList(Widget, can_focus=True):
         self.workers.cancel_group(self, "goroutines")
         rows.goroutines = []
         rows.cursor = 0
+        rows.id_width = 4
         rows.error = ""
         self.total = None
         self._next = 0
-        self._loading = False
         self._set_status("loading…")
+        self._load_pages()
         rows.scroll_to(y=0, animate=False, immediate=True)
         rows.changed()
-        self._load_pages()
 
     def clear(self) -> None:
         """Show nothing and stop paging (the target is running or gone)."""
@@ -428,7 +427,9 @@ class GoroutineList(Widget, can_focus=True):
 
     def _load_pages(self) -> None:
         self._loading = True
-        self.run_worker(self._page_loop(self._generation), group="goroutines", exclusive=True, name="goroutine pages")
+        self.run_worker(
+            partial(self._page_loop, self._generation), group="goroutines", exclusive=True, name="goroutine pages"
+        )
 
     async def _page_loop(self, generation: int) -> None:
         """Fetch pages from Nextg until the view is filled (filtered pages may be empty) or Delve is done."""
@@ -458,7 +459,9 @@ class GoroutineList(Widget, can_focus=True):
     def _add_page(self, page: ListGoroutinesOut) -> None:
         rows = self._rows
         first = not rows.goroutines
-        rows.goroutines.extend(page.Goroutines or [])
+        new = page.Goroutines or []
+        rows.goroutines.extend(new)
+        rows.id_width = max(rows.id_width, *(len(str(g.id)) for g in new)) if new else rows.id_width
         self._next = page.Nextg
         if page.Nextg < 0:
             self.total = len(rows.goroutines)

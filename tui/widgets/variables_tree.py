@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import ClassVar
 
 import msgspec
@@ -285,7 +286,7 @@ class VariablesTree(Tree[VarNode]):
             data.busy = True
             loading = node.add_leaf("loading…", VarNode("loading", "loading…"))
             self.run_worker(
-                self._fetch_children(node, loading, target, target_expr, self._generation),
+                partial(self._fetch_children, node, loading, target, target_expr, self._generation),
                 group="vars",
                 name=f"expand {data.expr}",
             )
@@ -393,7 +394,7 @@ class VariablesTree(Tree[VarNode]):
         data.busy = True
         data.error = ""
         more.refresh()
-        self.run_worker(self._fetch_page(more, self._generation), group="vars", name="load more")
+        self.run_worker(partial(self._fetch_page, more, self._generation), group="vars", name="load more")
 
     async def _fetch_page(self, more: TreeNode[VarNode], generation: int) -> None:
         data = more.data
