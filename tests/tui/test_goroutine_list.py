@@ -62,7 +62,6 @@ async def prog_in_ready(go_bin, dlv_path, marker_line, goroutines: int):
         program=str(go_bin["prog"]),
         args=("-goroutines", str(goroutines)),
         dlv_path=str(dlv_path),
-        listen="127.0.0.1:0",
     )
     async with DebugSession(spec) as session:
         await session.continue_(f"main.go:{marker_line('prog', 'main.go', 'ready')}")

@@ -54,7 +54,7 @@ class VarsApp(App[None]):
 @asynccontextmanager
 async def prog_stopped_at(go_bin, dlv_path, marker_line, marker: str):
     """prog stopped at a breakpoint on ``// BREAK: marker`` (which stays set)."""
-    spec = LaunchSpec(mode="exec", program=str(go_bin["prog"]), dlv_path=str(dlv_path), listen="127.0.0.1:0")
+    spec = LaunchSpec(mode="exec", program=str(go_bin["prog"]), dlv_path=str(dlv_path))
     async with DebugSession(spec) as session:
         await session.set_breakpoint(f"main.go:{marker_line('prog', 'main.go', marker)}")
         await session.continue_()
