@@ -390,19 +390,21 @@ class BuildInfoCache:
 _PACKAGE_CLAUSE = re.compile(
     rb"\A(?:\s|//[^\n]*\n|/\*.*?\*/)*package\s+([A-Za-z_][A-Za-z0-9_]*)", re.DOTALL
 )
-_PACKAGE_SCAN_BYTES = 64 * 1024
+_PACKAGE_SCAN_BYTES = 16 * 1024
 
 
 def is_main_package(directory: str | os.PathLike[str]) -> bool:
     """Whether ``directory`` holds a ``package main`` that ``dlv debug`` can build.
 
-    Reads the package clause of each non-test ``.go`` file (build constraints
-    are not evaluated: one file saying ``package main`` is enough).
+    Reads the package clause of each non-test ``.go`` file: all must say
+    ``main``, so a library with a ``//go:build ignore`` generator in
+    ``package main`` does not count. Build constraints are not evaluated.
     """
     try:
         entries = list(os.scandir(directory))
     except OSError:
         return False
+    found_main = False
     for entry in entries:
         if not entry.name.endswith(".go") or entry.name.endswith("_test.go"):
             continue
@@ -414,7 +416,9 @@ def is_main_package(directory: str | os.PathLike[str]) -> bool:
         except OSError:
             continue
         found = _PACKAGE_CLAUSE.match(head)
-        if found and found.group(1) == b"main":
-            return True
-    return False
-
+        if found is None:
+            continue
+        if found.group(1) != b"main":
+            return False
+        found_main = True
+    return found_main

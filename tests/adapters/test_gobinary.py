@@ -8,6 +8,7 @@ import struct
 import subprocess
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -202,24 +203,35 @@ def test_misaligned_magic_is_skipped(tmp_path: Path) -> None:
     assert info is not None and info.path == "example.com/aligned"
 
 
+def read_with_budget(path: Path) -> object:
+    """read_build_info(path), failing if it takes over 2 s or allocates over 4 MB at peak."""
+    started = time.monotonic()
+    tracemalloc.start()
+    try:
+        result = read_build_info(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.monotonic() - started < 2
+    assert peak < 4 * 1024 * 1024, f"peak allocation {peak} bytes"
+    return result
+
+
 def test_lengths_that_claim_terabytes_cost_nothing(go_bin, tmp_path: Path) -> None:
+    """Bogus sizes are clamped to the file: quick, and no allocation beyond a search chunk."""
     data = bytearray(go_bin["prog"].read_bytes())
     at = data.find(MAGIC)
     assert at >= 0 and data[at + 15] & 0x2
     data[at + 32 : at + 32 + 9] = b"\xff" * 8 + b"\x7f"  # version length ≈ 2**63
     target = tmp_path / "huge-length"
     target.write_bytes(data)
-    started = time.monotonic()
-    assert read_build_info(target) is None
-    assert time.monotonic() - started < 2
+    assert read_with_budget(target) is None
 
     huge_segment = bytearray(make_elf([(0x10000, 0x6, b"\0" * 64)]))
     # p_filesz and p_memsz of the only program header (offset 64 + 32 and + 40).
     huge_segment[96:112] = struct.pack("<QQ", 1 << 62, 1 << 62)
     target.write_bytes(huge_segment)
-    started = time.monotonic()
-    assert read_build_info(target) is None
-    assert time.monotonic() - started < 2
+    assert read_with_budget(target) is None
 
 
 @pytest.fixture(scope="module")
@@ -293,3 +305,8 @@ def test_main_package_detection(fixture_src, tmp_path: Path) -> None:
     (commented / "main.go").write_text("// Copyright\n/* package lib */\n//go:build linux\n\npackage main\n")
     (commented / "x_test.go").write_text("package main_test\n")
     assert is_main_package(commented)
+    library = tmp_path / "lib"
+    library.mkdir()
+    (library / "lib.go").write_text("package lib\n")
+    (library / "gen.go").write_text("//go:build ignore\n\npackage main\n")
+    assert not is_main_package(library)

@@ -26,7 +26,7 @@ from godbg_tui.adapters.dlv.launcher import LaunchSpec
 from godbg_tui.tui.screens.attach_picker import AttachPicker
 from godbg_tui.tui.screens.exec_picker import ExecPicker, GoBinaryTree
 from godbg_tui.tui.screens.launcher import LauncherScreen
-from godbg_tui.tui.screens.test_picker import TestPicker
+from godbg_tui.tui.screens.test_picker import TestPicker, complete_directory
 from support import async_wait_until, wait_until
 
 SIZES = [(80, 24), (250, 70)]
@@ -232,7 +232,7 @@ async def test_exec_picker_navigates_to_a_go_binary_and_returns_exec_spec_with_a
         assert "not a binary" in label_of(tree, "run.sh")
         assert "package main" not in label_of(tree, "lib")
         await move_to(pilot, tree, "prog")
-        assert GO_VERSION in status_text(picker)
+        await async_wait_until(lambda: GO_VERSION in status_text(picker), message="prog described")
         await pilot.press("enter")
         await async_wait_until(lambda: picker.focused is picker.query_one("#args", Input), message="args focused")
         await type_text(pilot, '-echo "hello world" x')
@@ -252,13 +252,14 @@ async def test_exec_picker_refuses_binaries_without_debug_info_and_bad_quoting(b
         await open_dir(pilot, tree, "bin", "stripped")
         await move_to(pilot, tree, "stripped")
         await pilot.press("enter")
-        await pilot.pause()
-        assert "cannot debug stripped: no debug info: rebuild with -gcflags=all=-N -l" in status_text(picker)
+        await async_wait_until(
+            lambda: "cannot debug stripped: no debug info: rebuild with -gcflags=all=-N -l" in status_text(picker),
+            message="stripped refused",
+        )
         assert picker.target is None and app.results == []
         await pilot.press("up")  # run.sh sits just above stripped
         await pilot.press("enter")
-        await pilot.pause()
-        assert "cannot debug run.sh: it is not a binary" in status_text(picker)
+        await async_wait_until(lambda: "cannot debug run.sh: it is not a binary" in status_text(picker), message="script refused")
         await pilot.press("up", "enter")  # prog
         await async_wait_until(lambda: picker.target is not None, message="prog chosen")
         await type_text(pilot, "'unterminated")
@@ -358,21 +359,38 @@ async def test_test_picker_shows_build_errors_inline_and_relists_another_package
         await async_wait_until(lambda: "does not build" in status_text(picker), timeout=120, message="build error")
         assert "main.go:6:2: declared and not used: unused" in status_text(picker)
         assert "[build failed]" in str(picker.query_one("#output", Static).render())
-        assert picker.query_one("#output").region.height > 0  # the output is on screen
+        await async_wait_until(lambda: picker.query_one("#output").region.height > 0, message="the output on screen")
         await pilot.press("enter")
         await pilot.pause()
         assert app.results == [] and app.screen is picker
         await pilot.press("shift+tab")
         assert picker.focused is picker.query_one("#package", Input)
         await pilot.press("ctrl+u")
-        await type_text(pilot, str(fixture_src["testpkg"]))
+        await type_text(pilot, str(fixture_src["testpkg"].parent) + "/testp")
+        package_input = picker.query_one("#package", Input)
+        await async_wait_until(lambda: package_input._suggestion, message="a directory completion")
+        await pilot.press("right")  # accepts the completion
+        assert package_input.value == str(fixture_src["testpkg"]) + "/"
         await pilot.press("enter")
         await async_wait_until(lambda: picker.listing is not None, timeout=120, message="testpkg listed")
-        assert picker.query_one("#output").region.height == 0
+        await async_wait_until(lambda: picker.query_one("#output").region.height == 0, message="the output hidden")
         await type_text(pilot, "TestAdd")
         await pilot.press("enter")
         await async_wait_until(lambda: app.results, message="a dismiss result")
     assert app.results[0].test_run == "^TestAdd$"
+
+
+def test_directory_completion(tmp_path: Path) -> None:
+    for name in ("alpha", "beta", ".hidden", "alps"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "also-a-file").write_text("")
+    assert complete_directory(f"{tmp_path}/al") == f"{tmp_path}/alpha/"
+    assert complete_directory(f"{tmp_path}/alps") == f"{tmp_path}/alps/"
+    assert complete_directory(f"{tmp_path}/") == f"{tmp_path}/alpha/"
+    assert complete_directory(f"{tmp_path}/.h") == f"{tmp_path}/.hidden/"
+    assert complete_directory(f"{tmp_path}/zz") is None
+    assert complete_directory(f"{tmp_path}/also-a-file/x") is None
+    assert complete_directory("") is None
 
 
 # ----- launcher -----

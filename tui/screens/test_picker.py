@@ -6,12 +6,14 @@ import os
 import shlex
 from pathlib import Path
 
+import anyio.to_thread
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
+from textual.suggester import Suggester
 from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -34,11 +36,42 @@ def go_test_row(test: GoTest, name_width: int) -> Content:
 _MAX_NAME_WIDTH = 48
 
 
+def complete_directory(value: str) -> str | None:
+    """``value`` with its last path component completed to the first matching subdirectory
+    (and a trailing ``/``), or None; dot directories only when asked for with a ``.``."""
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    parent, prefix = (path, "") if value.endswith("/") else (path.parent, path.name)
+    try:
+        names = sorted(
+            entry.name
+            for entry in os.scandir(parent)
+            if entry.name.startswith(prefix)
+            and (prefix.startswith(".") or not entry.name.startswith("."))
+            and entry.is_dir()
+        )
+    except OSError:
+        return None
+    return value + names[0][len(prefix) :] + "/" if names else None
+
+
+class DirectorySuggester(Suggester):
+    """Inline completion of directory paths (→ or End accepts), read off the UI thread."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        return await anyio.to_thread.run_sync(complete_directory, value)
+
+
 class TestPicker(ModalScreen[LaunchSpec | None]):
     """Choose what ``dlv test`` should run in one package.
 
     Shows ``go test -list`` for the package directory (default: the current
-    directory; edit it and press Enter to list another) plus subtests found
+    directory; edit it, with directory completion, and press Enter to list
+    another) plus subtests found
     in the sources, marked "from source" since only running can prove them.
     Type to filter; Enter dismisses with ``LaunchSpec(mode="test",
     program=<package dir>, test_run=<regex>, args=("-test.v", …),
@@ -98,7 +131,7 @@ class TestPicker(ModalScreen[LaunchSpec | None]):
             yield Label("Debug a test", id="title")
             with Horizontal(classes="field"):
                 yield Label("Package")
-                yield Input(str(self.package_dir), id="package")
+                yield Input(str(self.package_dir), id="package", suggester=DirectorySuggester())
             with Horizontal(classes="field"):
                 yield Label("Filter")
                 yield Input(placeholder="part of a test name", id="filter")
