@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,8 @@ from textual.widgets import Input, OptionList, Static
 
 import gofixtures
 from godbg_tui.adapters.dlv.launcher import LaunchSpec
+from godbg_tui.adapters.events import Phase
+from godbg_tui.adapters.session import DebugSession
 from godbg_tui.tui.screens.attach_picker import AttachPicker
 from godbg_tui.tui.screens.exec_picker import ExecPicker, GoBinaryTree
 from godbg_tui.tui.screens.launcher import LauncherScreen
@@ -378,6 +381,40 @@ async def test_test_picker_shows_build_errors_inline_and_relists_another_package
         await pilot.press("enter")
         await async_wait_until(lambda: app.results, message="a dismiss result")
     assert app.results[0].test_run == "^TestAdd$"
+
+
+async def pick_test(package: Path, filter_text: str, dlv_path: Path) -> LaunchSpec:
+    """The spec TestPicker returns for the only test matching ``filter_text`` (dlv pinned)."""
+    app = Host(lambda: TestPicker(package))
+    async with app.run_test(size=(80, 24)) as pilot:
+        picker = app.screen
+        await async_wait_until(lambda: picker.listing is not None, timeout=120, message="go test -list done")
+        await type_text(pilot, filter_text)
+        await async_wait_until(lambda: len(picker.shown) == 1, message=f"only {filter_text} shown")
+        await pilot.press("enter")
+        await async_wait_until(lambda: app.results, message="a dismiss result")
+    return replace(app.results[0], dlv_path=str(dlv_path))
+
+
+async def test_picked_subtest_runs_only_that_subtest_under_dlv(fixture_src, dlv_path: Path) -> None:
+    """TestSub/pos calls Sub(5, 3) before neg's Sub(3, 5): the first stop must be neg's."""
+    spec = await pick_test(fixture_src["testpkg"], "neg", dlv_path)
+    async with DebugSession(spec) as session:
+        await session.set_breakpoint("testpkg.Sub")
+        await session.continue_()
+        assert (await session.eval("a")).value == "3"
+        assert any(frame.function.name.endswith("TestSub.func2") for frame in await session.stack())
+
+
+async def test_picked_benchmark_runs_once_and_no_tests_under_dlv(fixture_src, dlv_path: Path) -> None:
+    spec = await pick_test(fixture_src["testpkg"], "Benchmark", dlv_path)
+    async with DebugSession(spec) as session:
+        await session.set_breakpoint("testpkg.Add")
+        await session.continue_()
+        callers = [frame.function.name for frame in await session.stack()]
+        assert any(name.endswith("BenchmarkAdd") for name in callers), callers
+        await session.continue_()
+        assert session.phase == Phase.EXITED and session.exit_status == 0
 
 
 def test_directory_completion(tmp_path: Path) -> None:
