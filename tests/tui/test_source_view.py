@@ -433,3 +433,15 @@ async def test_only_go_files_are_highlighted(tmp_path, monkeypatch):
         await open_file(pilot, view, str(asm))
         assert view.highlighted and calls == []
         assert rows(view)[2].split()[:3] == ["2", "MOVQ", "DI,"]
+
+
+async def test_ansi_theme_marks_the_pc_line_with_reverse_video(main_go):
+    app = SourceApp()
+    app.theme = "ansi-dark"
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(SourceView)
+        view.set_execution(main_go, 5)
+        await async_wait_until(lambda: view.mode == "source" and 5 in rows(view))
+        await pilot.pause()
+        assert all(seg.style.reverse for seg in row_strip(view, 5))
+        assert not any(seg.style.reverse for seg in row_strip(view, 6))

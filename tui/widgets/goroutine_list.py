@@ -95,6 +95,8 @@ def goroutine_state(g: Goroutine, go_version: tuple[int, int, int]) -> str:
 class GoroutineRows(ScrollView, can_focus=False):
     """The Line-API half of GoroutineList: renders loaded goroutines, visible rows only."""
 
+    SCOPED_CSS = False  # some rules below select on App:ansi or the owner's focus
+
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "goroutine-list--cursor",
         "goroutine-list--selected",

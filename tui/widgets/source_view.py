@@ -230,6 +230,8 @@ class SourceLines(ScrollView, can_focus=False):
     marks and the cursor; renders only what is visible and caches finished strips.
     """
 
+    SCOPED_CSS = False  # some rules below select on App:ansi or the owner's focus
+
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "source-view--lineno",
         "source-view--pc-line",
@@ -445,10 +447,11 @@ class SourceLines(ScrollView, can_focus=False):
         return Strip([Segment(" " + text, style.rich_style)]).crop_extend(0, width, self.visual_style.rich_style)
 
     def _line_style(self, is_pc: bool, cursor_shown: bool) -> Style:
+        """The whole-row style (from the rich style: a visual style drops text-style such as reverse)."""
         if is_pc:
-            return self.get_visual_style("source-view--pc-line")
+            return Style.from_rich_style(self.get_component_rich_style("source-view--pc-line"))
         if cursor_shown:
-            return self.get_visual_style("source-view--cursor-line")
+            return Style.from_rich_style(self.get_component_rich_style("source-view--cursor-line"))
         return self.visual_style
 
     def _overlay(self, component: str) -> Style:
