@@ -174,8 +174,11 @@ def _failure_message(directory: Path, output: str) -> str:
     found = _COMPILER_ERROR.search(output)
     if found:
         return f"{directory} does not build: {found.group(0)}; fix it and list again"
-    lines = [line for line in output.splitlines() if line.strip() and line.strip() != "FAIL"]
-    reason = lines[0].removeprefix("go: ") if lines else "go test failed without output"
+    lines = [line.strip() for line in output.splitlines()]
+    reasons = [line for line in lines if line and not line.startswith(("#", "FAIL"))]
+    reason = reasons[0].removeprefix("go: ") if reasons else "go test failed without output"
+    if "build constraints exclude all Go files" in reason:
+        reason += "; if its files need build tags, pass them as build flags (e.g. -tags=integration)"
     return f"could not list the tests in {directory}: {reason}"
 
 

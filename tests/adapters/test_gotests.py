@@ -141,6 +141,22 @@ async def test_build_failure_is_a_clear_error_with_the_compiler_output(fixture_s
     assert "[build failed]" in error.output
 
 
+async def test_build_tags_reach_go_test_list(tmp_path: Path) -> None:
+    (tmp_path / "go.mod").write_text("module example.com/tagged\n\ngo 1.22\n")
+    (tmp_path / "tagged_test.go").write_text(
+        '//go:build special\n\npackage tagged\n\nimport "testing"\n\nfunc TestTagged(t *testing.T) {}\n'
+    )
+    listing = await list_tests(tmp_path, build_flags=("-tags=special",), env=gofixtures.go_env())
+    assert [t.name for t in listing.tests] == ["TestTagged"]
+    with pytest.raises(ListTestsError) as caught:
+        await list_tests(tmp_path, env=gofixtures.go_env())
+    assert caught.value.message == (
+        f"could not list the tests in {tmp_path.resolve()}: package example.com/tagged: build constraints exclude "
+        f"all Go files in {tmp_path.resolve()}; if its files need build tags, pass them as build flags "
+        "(e.g. -tags=integration)"
+    )
+
+
 async def test_missing_directory_and_missing_go_are_clear_errors(tmp_path: Path, fixture_src) -> None:
     with pytest.raises(ListTestsError, match="is not a directory"):
         await list_tests(tmp_path / "nope")

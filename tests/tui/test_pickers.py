@@ -383,6 +383,36 @@ async def test_test_picker_shows_build_errors_inline_and_relists_another_package
     assert app.results[0].test_run == "^TestAdd$"
 
 
+async def test_test_picker_build_flags_apply_to_listing_and_launch(tmp_path: Path) -> None:
+    (tmp_path / "go.mod").write_text("module example.com/tagged\n\ngo 1.22\n")
+    (tmp_path / "tagged_test.go").write_text(
+        '//go:build special\n\npackage tagged\n\nimport "testing"\n\nfunc TestTagged(t *testing.T) {}\n'
+    )
+    app = Host(lambda: TestPicker(tmp_path, build_flags="-tags=special"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        picker = app.screen
+        await async_wait_until(lambda: picker.listing is not None, timeout=120, message="go test -list done")
+        assert [t.name for t in picker.shown] == ["TestTagged"]
+        await pilot.press("enter")
+        await async_wait_until(lambda: app.results, message="a dismiss result")
+    assert app.results[0].build_flags == "-tags=special"
+
+    app = Host(lambda: TestPicker(tmp_path))
+    async with app.run_test(size=(80, 24)):
+        picker = app.screen
+        await async_wait_until(
+            lambda: "build constraints exclude all Go files" in status_text(picker),
+            timeout=120,
+            message="the untagged listing explained",
+        )
+        assert "-tags=integration" in status_text(picker) and picker.shown == []
+
+    app = Host(lambda: TestPicker(tmp_path, build_flags='-tags "special'))
+    async with app.run_test(size=(80, 24)):
+        picker = app.screen
+        await async_wait_until(lambda: "do not parse" in status_text(picker), message="bad build flags reported")
+
+
 async def pick_test(package: Path, filter_text: str, dlv_path: Path) -> LaunchSpec:
     """The spec TestPicker returns for the only test matching ``filter_text`` (dlv pinned)."""
     app = Host(lambda: TestPicker(package))

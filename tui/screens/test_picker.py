@@ -151,20 +151,25 @@ class TestPicker(ModalScreen[LaunchSpec | None]):
         directory = Path(text).expanduser()
         self.listing = None
         self.shown = []
-        self.query_one(OptionList).clear_options()
+        option_list = self.query_one(OptionList)
+        option_list.clear_options()
         self.remove_class("-failed")
-        self._set_status(f"listing tests in {directory} (go test -list)…", "")
         try:
-            flags = tuple(shlex.split(self.build_flags)) if self.build_flags else ()
-            self.listing = await list_tests(directory, build_flags=flags)
+            flags = tuple(shlex.split(self.build_flags or ""))
         except ValueError as exc:
             self._set_status(f"build flags {self.build_flags!r} do not parse: {exc}", "-error")
             return
+        self._set_status(f"listing tests in {directory} (go test -list)…", "")
+        option_list.loading = True
+        try:
+            self.listing = await list_tests(directory, build_flags=flags)
         except ListTestsError as exc:
             self.add_class("-failed")
             self.query_one("#output", Static).update(exc.output)
             self._set_status(f"{exc.message} · F5 lists again", "-error")
             return
+        finally:
+            option_list.loading = False
         self._show()
 
     def _show(self) -> None:
