@@ -162,12 +162,15 @@ class DebugSession:
             raise
         return self
 
-    async def __aexit__(self, *exc_info: Any) -> bool | None:
+    async def __aexit__(self, *exc_info: Any) -> None:
         # Teardown talks to Delve under a shield; the task group and the client
         # are left afterwards, outside any new cancel scope, as anyio requires.
+        # Never suppress what the body raised: close() cancels the task group,
+        # the client's exit then raises that cancellation in place of the body's
+        # exception, and the group's scope swallows it (tests passed vacuously).
         with anyio.CancelScope(shield=True):
             await self.close()
-        return await self._stack.__aexit__(*exc_info)
+        await self._stack.__aexit__(*exc_info)
 
     async def wait_closed(self) -> None:
         await self._closed_event.wait()
