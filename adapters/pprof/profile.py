@@ -1,0 +1,521 @@
+"""The heap profile model every source feeds, and the profile.proto decoder.
+
+A profile is a table of unique call stacks (leaf first, as location indices)
+with one value column per sample type. The HTTP source decodes Go's gzipped
+``perftools.profiles.Profile``; the Delve bucket walk builds the same model
+from the runtime's memory-profile buckets; views never know which one it was.
+
+Values from Go are already unsampled (runtime/pprof scales them before
+writing), so nothing here scales again.
+
+The decoder is a one-pass, stdlib-only protobuf reader tuned for what Go
+writes: samples are grouped by the raw bytes of their packed location list
+while parsing, so only distinct stacks are ever turned into tuples, and
+strings are resolved at the end (Go writes the string table last). It accepts
+packed and unpacked repeated fields, 10-byte negative varints (delta and
+``-diff_base`` profiles) and skips fields it does not know.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from dataclasses import dataclass, field
+from itertools import accumulate, chain, compress
+from operator import ne, sub
+from typing import Any
+
+DIFF_BASE_LABEL = ("pprof::base", "true")
+
+_U64 = 1 << 64
+_I64_MAX = (1 << 63) - 1
+
+
+class ProfileDecodeError(ValueError):
+    """The bytes are not a profile.proto message (or are truncated)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ValueType:
+    type: str
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One logical frame: a function at a source line (inlined frames are frames too)."""
+
+    function: str
+    file: str
+    line: int
+
+
+@dataclass(slots=True, eq=False)
+class HeapProfile:
+    """Unique stacks → values, the one model of a heap profile.
+
+    ``stacks[i]`` is a tuple of indices into ``locations``, leaf first;
+    ``locations[j]`` is a tuple of indices into ``frames``, innermost inlined
+    frame first (profile.proto's Line order). ``values[t][i]`` is the value
+    of sample type ``t`` for stack ``i``. ``base[i]`` marks samples of a
+    ``-diff_base`` base profile (their values are negated); it is empty when
+    no sample is a base sample.
+    """
+
+    sample_types: tuple[ValueType, ...]
+    frames: list[Frame]
+    locations: list[tuple[int, ...]]
+    stacks: list[tuple[int, ...]]
+    values: list[list[int]]
+    base: list[bool] = field(default_factory=list)
+    default_sample_type: str = ""
+    period_type: ValueType | None = None
+    period: int = 0
+    time_nanos: int = 0
+    duration_nanos: int = 0
+    comments: tuple[str, ...] = ()
+    addresses: list[int] = field(default_factory=list)
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    def sample_index(self, name: str | None = None) -> int:
+        """Index of sample type ``name``; else the default type; else the last (pprof's rule)."""
+        wanted = name or self.default_sample_type
+        for i, vt in enumerate(self.sample_types):
+            if vt.type == wanted:
+                return i
+        if name:
+            known = ", ".join(vt.type for vt in self.sample_types)
+            raise KeyError(f"no sample type {name!r} in this profile (it has {known})")
+        return len(self.sample_types) - 1
+
+    def stack_frames(self, stack: int) -> list[Frame]:
+        """The frames of stack ``stack``, leaf first, inlined frames expanded."""
+        frames, locations = self.frames, self.locations
+        return [frames[f] for loc in self.stacks[stack] for f in locations[loc]]
+
+    def totals(self) -> list[int]:
+        """Σ value per sample type."""
+        return [sum(col) for col in self.values]
+
+    def fingerprint(self) -> tuple[int, ...]:
+        """Cheap identity of the profile's contents: equal for the same published GC cycle."""
+        return (len(self.stacks), *self.totals(), *(sum(map(abs, col)) for col in self.values))
+
+    def sample_type_names(self) -> list[str]:
+        return [vt.type for vt in self.sample_types]
+
+
+def is_gzip(data: bytes) -> bool:
+    return data[:2] == b"\x1f\x8b"
+
+
+def gunzip(data: bytes) -> bytes:
+    """Raw profile bytes from a gzipped or plain profile.proto payload."""
+    if not is_gzip(data):
+        return data
+    try:
+        inflater = zlib.decompressobj(wbits=31)
+        raw = inflater.decompress(data)
+        if inflater.unused_data or not inflater.eof:
+            return gzip.decompress(data)  # several gzip members, or a truncated one
+        return raw
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ProfileDecodeError(f"corrupt gzip data: {exc}") from exc
+
+
+def content_key(raw: bytes) -> bytes:
+    """The raw profile minus a leading time_nanos field: equal when nothing but the clock changed.
+
+    Go writes time_nanos (field 9) first; two polls within one GC cycle then
+    differ only there.
+    """
+    if raw[:1] == b"\x48":
+        pos = 1
+        while pos < len(raw) and raw[pos] & 0x80:
+            pos += 1
+        return raw[pos + 1 :]
+    return raw
+
+
+def decode_profile(data: bytes) -> HeapProfile:
+    """Decode a (gzipped) profile.proto payload into a HeapProfile."""
+    raw = gunzip(data)
+    try:
+        return _Decoder(raw).run()
+    except IndexError as exc:
+        raise ProfileDecodeError("truncated profile data") from exc
+
+
+def _varint(buf: bytes, pos: int) -> tuple[int, int]:
+    b = buf[pos]
+    if b < 0x80:
+        return b, pos + 1
+    result = b & 0x7F
+    shift = 7
+    pos += 1
+    while True:
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if b < 0x80:
+            return result, pos
+        shift += 7
+
+
+def _packed(chunk: bytes) -> list[int]:
+    """Unsigned varints packed in ``chunk``."""
+    if chunk.isascii():
+        return list(chunk)
+    out = []
+    append = out.append
+    x = shift = 0
+    for c in chunk:
+        if c < 0x80:
+            append(x | (c << shift))
+            x = shift = 0
+        else:
+            x |= (c & 0x7F) << shift
+            shift += 7
+    return out
+
+
+def _signed(values: list[int]) -> list[int]:
+    return [v - _U64 if v > _I64_MAX else v for v in values]
+
+
+def _skip(buf: bytes, pos: int, wire: int) -> int:
+    if wire == 0:
+        while buf[pos] & 0x80:
+            pos += 1
+        return pos + 1
+    if wire == 2:
+        length, pos = _varint(buf, pos)
+        return pos + length
+    if wire == 1:
+        return pos + 8
+    if wire == 5:
+        return pos + 4
+    raise ProfileDecodeError(f"unsupported protobuf wire type {wire}")
+
+
+def _fields(buf: bytes) -> list[tuple[int, int, Any]]:
+    """(field, wire, value) of a small message: ints for varints, bytes for length-delimited."""
+    out = []
+    pos, end = 0, len(buf)
+    while pos < end:
+        key, pos = _varint(buf, pos)
+        num, wire = key >> 3, key & 7
+        if wire == 0:
+            value, pos = _varint(buf, pos)
+        elif wire == 2:
+            length, pos = _varint(buf, pos)
+            value = buf[pos : pos + length]
+            pos += length
+        else:
+            pos = _skip(buf, pos, wire)
+            continue
+        out.append((num, wire, value))
+    if pos != end:
+        raise ProfileDecodeError("message runs past its end")
+    return out
+
+
+class _Decoder:
+    def __init__(self, buf: bytes):
+        self.buf = buf
+        # Per sample: canonical packed location ids and packed values, as raw bytes.
+        self.keys: list[bytes] = []
+        self.vals: list[bytes] = []
+        self.base_samples: list[int] = []
+        self.sample_types: list[tuple[int, int]] = []
+        self.locations: dict[int, tuple[int, list[tuple[int, int]]]] = {}
+        self.functions: dict[int, tuple[int, int]] = {}
+        self.strings: list[str] = []
+        self.string_labels: list[tuple[int, int, int]] = []
+        self.scalars: dict[int, int] = {}
+        self.comments: list[int] = []
+        self.period_type: tuple[int, int] | None = None
+
+    def run(self) -> HeapProfile:
+        buf = self.buf
+        n = len(buf)
+        pos = 0
+        keys_append = self.keys.append
+        vals_append = self.vals.append
+        strings_append = self.strings.append
+        while pos < n:
+            key = buf[pos]
+            if key == 0x12:  # a sample: the hot path
+                length = buf[pos + 1]
+                if length < 0x80:
+                    pos += 2
+                else:
+                    length, pos = _varint(buf, pos + 1)
+                end = pos + length
+                # Go's layout: 12 L <values> 0a L <locs> [1a L 08 k 18 <num>], one-byte lengths.
+                if buf[pos] == 0x12:
+                    p2 = pos + 2 + buf[pos + 1]
+                    if buf[pos + 1] < 0x80 and p2 < end and buf[p2] == 0x0A and buf[p2 + 1] < 0x80:
+                        p3 = p2 + 2 + buf[p2 + 1]
+                        if p3 == end or (
+                            buf[p3] == 0x1A and p3 + 2 + buf[p3 + 1] == end and buf[p3 + 2] == 0x08 and buf[p3 + 4] == 0x18
+                        ):
+                            vals_append(buf[pos + 2 : p2])
+                            keys_append(buf[p2 + 2 : p3])
+                            pos = end
+                            continue
+                self._sample(pos, end)
+                pos = end
+                continue
+            pos += 1
+            if key & 0x80:
+                key, pos = _varint(buf, pos - 1)
+            num, wire = key >> 3, key & 7
+            if wire == 2:
+                length, pos = _varint(buf, pos)
+                chunk = buf[pos : pos + length]
+                if len(chunk) != length:
+                    raise ProfileDecodeError("truncated profile data")
+                pos += length
+                if num == 6:
+                    strings_append(chunk.decode("utf-8", "replace"))
+                elif num == 4:
+                    self._location(chunk)
+                elif num == 5:
+                    self._function(chunk)
+                elif num == 1:
+                    self.sample_types.append(self._value_type(chunk))
+                elif num == 11:
+                    self.period_type = self._value_type(chunk)
+                elif num == 13:
+                    self.comments.extend(_packed(chunk))
+            elif wire == 0:
+                value, pos = _varint(buf, pos)
+                if num == 13:
+                    self.comments.append(value)
+                else:
+                    self.scalars[num] = value - _U64 if value > _I64_MAX else value
+            else:
+                pos = _skip(buf, pos, wire)
+        if pos != n:
+            raise ProfileDecodeError("truncated profile data")
+        return self._build()
+
+    def _sample(self, pos: int, end: int) -> None:
+        """Any sample the fast path did not take: unpacked or split fields, string labels, long runs."""
+        locs: list[int] = []
+        vals: list[int] = []
+        labels: list[tuple[int, int]] = []
+        for num, wire, value in _fields(self.buf[pos:end]):
+            if num == 1:
+                locs.extend(_packed(value) if wire == 2 else (value,))
+            elif num == 2:
+                vals.extend(_packed(value) if wire == 2 else (value,))
+            elif num == 3 and wire == 2:
+                label = _string_label(value)
+                if label is not None:
+                    labels.append(label)
+        index = len(self.keys)
+        self.keys.append(_encode_varints(locs))
+        self.vals.append(_encode_varints(vals))
+        for k, v in labels:
+            self.string_labels.append((index, k, v))
+
+    def _value_type(self, chunk: bytes) -> tuple[int, int]:
+        t = u = 0
+        for num, wire, value in _fields(chunk):
+            if wire == 0 and num == 1:
+                t = value
+            elif wire == 0 and num == 2:
+                u = value
+        return t, u
+
+    def _location(self, chunk: bytes) -> None:
+        loc_id = address = 0
+        lines: list[tuple[int, int]] = []
+        for num, wire, value in _fields(chunk):
+            if num == 1 and wire == 0:
+                loc_id = value
+            elif num == 3 and wire == 0:
+                address = value
+            elif num == 4 and wire == 2:
+                fn = line = 0
+                for n2, w2, v2 in _fields(value):
+                    if n2 == 1 and w2 == 0:
+                        fn = v2
+                    elif n2 == 2 and w2 == 0:
+                        line = v2 - _U64 if v2 > _I64_MAX else v2
+                lines.append((fn, line))
+        self.locations[loc_id] = (address, lines)
+
+    def _function(self, chunk: bytes) -> None:
+        fn_id = name = filename = 0
+        for num, wire, value in _fields(chunk):
+            if wire != 0:
+                continue
+            if num == 1:
+                fn_id = value
+            elif num == 2:
+                name = value
+            elif num == 4:
+                filename = value
+        self.functions[fn_id] = (name, filename)
+
+    def _build(self) -> HeapProfile:
+        strings = self.strings
+        if strings and strings[0] != "":
+            raise ProfileDecodeError("string table does not start with the empty string")
+
+        def s(index: int) -> str:
+            if 0 <= index < len(strings):
+                return strings[index]
+            raise ProfileDecodeError(f"string index {index} out of range")
+
+        sample_types = tuple(ValueType(s(t), s(u)) for t, u in self.sample_types)
+        frames: list[Frame] = []
+        frame_index: dict[Frame, int] = {}
+        locations: list[tuple[int, ...]] = []
+        addresses: list[int] = []
+        loc_index: dict[int, int] = {}
+        functions = self.functions
+        for loc_id, (address, lines) in self.locations.items():
+            ids = []
+            for fn_id, line in lines or [(None, 0)]:
+                if fn_id is None:
+                    frame = Frame(f"0x{address:x}", "", 0)
+                else:
+                    name_i, file_i = functions.get(fn_id, (0, 0))
+                    frame = Frame(s(name_i), s(file_i), line)
+                fi = frame_index.get(frame)
+                if fi is None:
+                    fi = frame_index[frame] = len(frames)
+                    frames.append(frame)
+                ids.append(fi)
+            loc_index[loc_id] = len(locations)
+            locations.append(tuple(ids))
+            addresses.append(address)
+
+        width = len(sample_types)
+        keys, vals = self.keys, self.vals
+        nums = list(map(_VarintCache(signed=True).__getitem__, _VARINT.findall(b"".join(vals))))
+        if len(nums) != width * len(keys):
+            raise ProfileDecodeError(f"samples do not all have {width} values, one per sample type")
+        columns = [nums[i::width] for i in range(width)]
+        base_set = {i for i, k, v in self.string_labels if (s(k), s(v)) == DIFF_BASE_LABEL}
+        if base_set:
+            groups = [
+                _group([keys[i] for i in part], [[col[i] for i in part] for col in columns])
+                for part in (
+                    [i for i in range(len(keys)) if i not in base_set],
+                    sorted(base_set),
+                )
+            ]
+        else:
+            groups = [_group(keys, columns)]
+        by_varint = _LocationCache(loc_index)
+        by_id = loc_index.__getitem__
+        try:
+            stacks = [
+                tuple(map(by_id, key)) if key.isascii() else tuple(map(by_varint.__getitem__, _VARINT.findall(key)))
+                for unique, _ in groups
+                for key in unique
+            ]
+        except KeyError as exc:
+            raise ProfileDecodeError(f"a sample refers to unknown location {exc.args[0]!r}") from None
+        values = [list(chain.from_iterable(cols[t] for _, cols in groups)) for t in range(width)]
+        base = [False] * len(groups[0][0]) + [True] * len(groups[1][0]) if base_set else []
+        scalars = self.scalars
+        return HeapProfile(
+            sample_types=sample_types,
+            frames=frames,
+            locations=locations,
+            stacks=stacks,
+            values=values,
+            base=base,
+            default_sample_type=s(scalars.get(14, 0)),
+            period_type=ValueType(s(self.period_type[0]), s(self.period_type[1])) if self.period_type else None,
+            period=scalars.get(12, 0),
+            time_nanos=scalars.get(9, 0),
+            duration_nanos=scalars.get(10, 0),
+            comments=tuple(s(c) for c in self.comments),
+            addresses=addresses,
+        )
+
+
+_VARINT = re.compile(rb"[\x80-\xff]*[\x00-\x7f]")
+
+
+class _VarintCache(dict):
+    """varint bytes → int, decoded on first sight (heap values repeat a lot)."""
+
+    def __init__(self, signed: bool):
+        super().__init__()
+        self.signed = signed
+
+    def __missing__(self, raw: bytes) -> int:
+        value = _varint(raw, 0)[0]
+        if self.signed and value > _I64_MAX:
+            value -= _U64
+        self[raw] = value
+        return value
+
+
+class _LocationCache(dict):
+    """varint bytes of a location id → location index; KeyError(id) when there is no such location."""
+
+    def __init__(self, loc_index: dict[int, int]):
+        super().__init__()
+        self.loc_index = loc_index
+
+    def __missing__(self, raw: bytes) -> int:
+        index = self[raw] = self.loc_index[_varint(raw, 0)[0]]
+        return index
+
+
+def _group(keys: list[bytes], columns: list[list[int]]) -> tuple[list[bytes], list[list[int]]]:
+    """Sum the value columns of samples with equal keys, with C-level passes only.
+
+    Heap profiles have one sample per (stack, object size), so many samples
+    share a stack. Sorting sample indices by key, prefix sums and differences
+    at group boundaries add them up without a Python loop per sample.
+    """
+    n = len(keys)
+    if len(dict.fromkeys(keys)) == n:
+        return keys, columns
+    order = sorted(range(n), key=keys.__getitem__)
+    sorted_keys = list(map(keys.__getitem__, order))
+    starts = [0, *compress(range(1, n), map(ne, sorted_keys[1:], sorted_keys))]
+    ends = [*starts[1:], n]
+    unique = list(map(sorted_keys.__getitem__, starts))
+    sums = []
+    for col in columns:
+        prefix = [0, *accumulate(map(col.__getitem__, order))]
+        sums.append(list(map(sub, map(prefix.__getitem__, ends), map(prefix.__getitem__, starts))))
+    return unique, sums
+
+
+def _encode_varints(values: list[int]) -> bytes:
+    out = bytearray()
+    for v in values:
+        v &= _U64 - 1
+        while v >= 0x80:
+            out.append((v & 0x7F) | 0x80)
+            v >>= 7
+        out.append(v)
+    return bytes(out)
+
+
+def _string_label(chunk: bytes) -> tuple[int, int] | None:
+    """(key, str) of a string label; None for numeric labels (Go's heap ``bytes`` label)."""
+    key = text = 0
+    for num, wire, value in _fields(chunk):
+        if wire != 0:
+            continue
+        if num == 1:
+            key = value
+        elif num == 2:
+            text = value
+        elif num == 3:
+            return None
+    return (key, text) if text else None
