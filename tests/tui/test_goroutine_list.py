@@ -181,7 +181,7 @@ async def test_enter_posts_selected_with_the_cursor_goroutine(go_bin, dlv_path, 
             await pilot.pause()
             assert app.selected == [view.goroutines[3].id]
             assert visible(view)[3].split()[0] == str(view.goroutines[3].id)
-            cursor_bg = app.get_css_variables()["block-cursor-background"]
+            cursor_bg = app.get_css_variables()["block-cursor-background"].lower()
             rows = view.rows_view
             assert {s.style.bgcolor.triplet.hex for s in rows.render_line(3) if s.style.bgcolor} == {cursor_bg}
             assert cursor_bg not in {s.style.bgcolor.triplet.hex for s in rows.render_line(4) if s.style.bgcolor}

@@ -61,6 +61,13 @@ async def prog_stopped_at(go_bin, dlv_path, marker_line, marker: str):
         yield session
 
 
+async def test_a_failure_inside_the_session_fails_the_test(go_bin, dlv_path, marker_line):
+    """Every real-dlv test here asserts inside ``async with DebugSession``; those assertions must count."""
+    with pytest.raises(AssertionError, match="reaches the test"):
+        async with prog_stopped_at(go_bin, dlv_path, marker_line, "vars-ready"):
+            raise AssertionError("reaches the test")
+
+
 async def locals_sections(session: DebugSession) -> list[tuple[str, list[tuple[str, Variable]]]]:
     return [
         ("Locals", [(v.name, v) for v in await session.locals()]),
@@ -351,3 +358,24 @@ async def test_show_keeps_collapsed_sections_and_tells_shadowed_twins_apart():
         shadowed, visible = local_section.children
         assert not shadowed.data.changed
         assert visible.data.changed and label(tree, visible) == "x int = 3"
+
+
+async def test_page_size_sets_how_many_elements_each_load_brings(go_bin, dlv_path, marker_line):
+    async with prog_stopped_at(go_bin, dlv_path, marker_line, "vars-ready") as session:
+        fetch = RecordingFetch(session)
+        app = VarsApp(fetch)
+        async with app.run_test(size=(80, 24)) as pilot:
+            tree = app.query_one(VariablesTree)
+            tree.page_size = 10
+            tree.show(await locals_sections(session))
+            await pilot.pause()
+            big = node_for(tree, "bigSlice")
+            await open_node(pilot, tree, big)
+            assert [c.data.label for c in big.children[:-1]] == [f"[{i}]" for i in range(10)]
+            assert kinds(big) == ["var"] * 10 + ["more"]
+            assert label(tree, big.children[-1]) == "… 9990 more"
+            tree.move_cursor(big.children[-1])
+            await pilot.press("space")
+            await async_wait_until(lambda: len(big.children) == 21)
+            assert [int(c.data.var.value) for c in big.children[10:20]] == [i * i for i in range(10, 20)]
+            assert all(cfg.MaxArrayValues == 10 for _, cfg in fetch.calls)

@@ -122,6 +122,7 @@ class VariablesTree(Tree[VarNode]):
     DEFAULT_CSS = """
     VariablesTree {
         overflow-x: hidden;
+        scrollbar-size-vertical: 1;
         & > .variables-tree--section { color: $text-primary; text-style: bold; }
         & > .variables-tree--name { color: $text-secondary; }
         & > .variables-tree--type { color: $foreground-muted; }
@@ -133,7 +134,6 @@ class VariablesTree(Tree[VarNode]):
     }
     """
 
-    page_size: int
     expand_config: ClassVar[LoadConfig] = LoadConfig(
         FollowPointers=True, MaxVariableRecurse=1, MaxStringLen=64, MaxArrayValues=64, MaxStructFields=-1
     )
@@ -324,7 +324,7 @@ class VariablesTree(Tree[VarNode]):
         data = node.data
         assert data is not None
         try:
-            fetched = await self._fetch(values.reload_expr(target, target_expr), self.expand_config)
+            fetched = await self._fetch(values.reload_expr(target, target_expr), self._load_config())
         except Exception as exc:  # shown in the tree: the data source's message says what failed
             if generation == self._generation:
                 data.busy = False
@@ -343,6 +343,10 @@ class VariablesTree(Tree[VarNode]):
             node.add_leaf("error", VarNode("error", "", error="Delve returned the pointer without its target"))
             return
         self._populate(node, target, target_expr)
+
+    def _load_config(self) -> LoadConfig:
+        """What an expansion or a page loads: one level deep, ``page_size`` elements."""
+        return msgspec.structs.replace(self.expand_config, MaxArrayValues=self.page_size)
 
     async def _fetch(self, expr: str, cfg: LoadConfig) -> Variable:
         if self.fetch is None:
@@ -404,11 +408,10 @@ class VariablesTree(Tree[VarNode]):
         assert odata is not None and odata.target is not None
         target, expr = odata.target, odata.target_expr
         page_expr = values.more_expr(target, expr, 1)
-        cfg = msgspec.structs.replace(self.expand_config, MaxArrayValues=self.page_size)
         try:
             if page_expr is None:
                 raise LookupError("nothing more to load")
-            page = await self._fetch(page_expr, cfg)
+            page = await self._fetch(page_expr, self._load_config())
         except Exception as exc:  # shown on the "more" node, which stays selectable for a retry
             if generation == self._generation:
                 data.busy = False
