@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from functools import partial
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -27,69 +27,12 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from godbg_tui.adapters.dlv.client import ListGoroutinesOut
-from godbg_tui.adapters.dlv.types import GOROUTINE_FIELD, GOROUTINE_STATUS, Goroutine, ListGoroutinesFilter
+from godbg_tui.adapters.dlv.types import GOROUTINE_FIELD, Goroutine, ListGoroutinesFilter
+from godbg_tui.adapters.goroutines import goroutine_state
 
 FetchPage = Callable[[int, int, list[ListGoroutinesFilter]], Awaitable[ListGoroutinesOut]]
 
-# Runtime waitReason names by Go version (Delve 1.27.1 service/api/waitreason.go;
-# the go1.26 list matches runtime/runtime2.go of go1.26).
-_WAIT_1_18 = (
-    "", "GC assist marking", "IO wait", "chan receive (nil chan)", "chan send (nil chan)", "dumping heap",
-    "garbage collection", "garbage collection scan", "panicwait", "select", "select (no cases)",
-    "GC assist wait", "GC sweep wait", "GC scavenge wait", "chan receive", "chan send", "finalizer wait",
-    "force gc (idle)", "semacquire", "sleep", "sync.Cond.Wait", "timer goroutine (idle)",
-    "trace reader (blocked)", "wait for GC cycle", "GC worker (idle)", "preempted", "debug call",
-)
-_WAIT_1_20 = (
-    *_WAIT_1_18[:21], "sync.Mutex.Lock", "sync.RWMutex.RLock", "sync.RWMutex.Lock", "trace reader (blocked)",
-    "wait for GC cycle", "GC worker (idle)", "GC worker (active)", "preempted", "debug call",
-    "GC mark termination", "stopping the world",
-)
-_WAIT_1_22 = (
-    *_WAIT_1_20, "flushing proc caches", "trace goroutine status", "trace proc status", "page trace flush",
-    "coroutine",
-)
-_WAIT_1_24 = (
-    *_WAIT_1_22[:24], "sync.WaitGroup.Wait", *_WAIT_1_22[24:], "GC weak to strong wait", "synctest.Run",
-    "synctest.Wait", "chan receive (synctest)", "chan send (synctest)",
-)
-_WAIT_1_25 = (
-    *_WAIT_1_24[:18], "GOMAXPROCS updater (idle)", *_WAIT_1_24[18:41], "chan receive (durable)",
-    "chan send (durable)", "select (durable)", "sync.WaitGroup.Wait (durable)", "cleanup wait",
-)
-_WAIT_1_26 = (
-    "", "GC assist marking", "IO wait", "dumping heap", "garbage collection", "garbage collection scan",
-    "panicwait", "GC assist wait", "GC sweep wait", "GC scavenge wait", "finalizer wait", "force gc (idle)",
-    "GOMAXPROCS updater (idle)", "semacquire", "sleep", "chan receive (nil chan)", "chan send (nil chan)",
-    "select (no cases)", "select", "chan receive", "chan send", "sync.Cond.Wait", "sync.Mutex.Lock",
-    "sync.RWMutex.RLock", "sync.RWMutex.Lock", "sync.WaitGroup.Wait", "trace reader (blocked)",
-    "wait for GC cycle", "GC worker (idle)", "GC worker (active)", "preempted", "debug call",
-    "GC mark termination", "stopping the world", "flushing proc caches", "trace goroutine status",
-    "trace proc status", "page trace flush", "coroutine", "GC weak to strong wait", "synctest.Run",
-    "synctest.Wait", "chan receive (durable)", "chan send (durable)", "select (durable)",
-    "sync.WaitGroup.Wait (durable)", "cleanup wait",
-)
-WAIT_REASONS: dict[int, tuple[str, ...]] = {
-    18: _WAIT_1_18, 19: _WAIT_1_18, 20: _WAIT_1_20, 21: _WAIT_1_20, 22: _WAIT_1_22, 23: _WAIT_1_22,
-    24: _WAIT_1_24, 25: _WAIT_1_25, 26: _WAIT_1_26, 27: _WAIT_1_26,
-}
-
 USER_FILTER = ListGoroutinesFilter(Kind=GOROUTINE_FIELD["user"])
-
-
-def wait_reason_string(go_version: tuple[int, int, int], reason: int) -> str:
-    """The runtime's name for a raw waitReason of a target built with ``go_version``."""
-    table = WAIT_REASONS.get(go_version[1]) if go_version[0] == 1 else None
-    if table is not None and 0 < reason < len(table):
-        return table[reason]
-    return f"unknown wait reason {reason}"
-
-
-def goroutine_state(g: Goroutine, go_version: tuple[int, int, int]) -> str:
-    """What a goroutine is doing: its wait reason when parked, else its status."""
-    if g.status in (3, 4) and g.waitReason:
-        return wait_reason_string(go_version, g.waitReason)
-    return GOROUTINE_STATUS.get(g.status, f"status {g.status}")
 
 
 class GoroutineRows(ScrollView, can_focus=False):
