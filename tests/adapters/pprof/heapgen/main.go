@@ -7,6 +7,7 @@
 // writes the heap profile to -o. -rate sets runtime.MemProfileRate (1 records
 // every allocation: the way to make a big profile). Odd sizes allocate through
 // grow, which the compiler inlines, so those locations carry two lines.
+// With -wait it then blocks, for a debugger to read its heap.
 package main
 
 import (
@@ -363,6 +364,7 @@ func main() {
 	keepEvery := flag.Int("keep", 3, "keep one allocation in this many alive")
 	seed := flag.Int64("seed", 1, "random seed")
 	out := flag.String("o", "heap.pb.gz", "output file")
+	wait := flag.Bool("wait", false, "after writing, block forever (for debugger tests and benchmarks)")
 	flag.Parse()
 	runtime.MemProfileRate = *rate
 	every = *keepEvery
@@ -392,6 +394,10 @@ func main() {
 	if err := f.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	if *wait {
+		fmt.Println("heapgen: profile written") // BREAK: written
+		select {}
 	}
 	runtime.KeepAlive(sink)
 }

@@ -1,0 +1,154 @@
+"""The profile.proto decoder on hand-built messages: every encoding Go and pprof write."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from godbg_tui.adapters.pprof.profile import (
+    Frame,
+    ProfileDecodeError,
+    content_key,
+    decode_profile,
+)
+
+
+def varint(v: int) -> bytes:
+    v &= (1 << 64) - 1
+    out = bytearray()
+    while v >= 0x80:
+        out.append((v & 0x7F) | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def key(num: int, wire: int) -> bytes:
+    return varint(num << 3 | wire)
+
+
+def ld(num: int, payload: bytes) -> bytes:
+    return key(num, 2) + varint(len(payload)) + payload
+
+
+def vi(num: int, value: int) -> bytes:
+    return key(num, 0) + varint(value)
+
+
+def packed(num: int, values: list[int]) -> bytes:
+    return ld(num, b"".join(varint(v) for v in values))
+
+
+def sample(locs: list[int], values: list[int], *, pack: bool = True, labels: list[bytes] = ()) -> bytes:
+    body = packed(2, values) if pack else b"".join(vi(2, v) for v in values)
+    body += packed(1, locs) if pack and len(locs) > 2 else b"".join(vi(1, l) for l in locs)
+    for label in labels:
+        body += ld(3, label)
+    return ld(2, body)
+
+
+STRINGS = ["", "inuse_space", "bytes", "main.leaf", "main.go", "main.main", "pprof::base", "true", "alloc_space", "x"]
+
+
+def profile(samples: list[bytes], *, sample_types=((8, 2), (1, 2)), extra: bytes = b"") -> bytes:
+    out = vi(9, 1_700_000_000_000_000_000)
+    for t, u in sample_types:
+        out += ld(1, vi(1, t) + vi(2, u))
+    out += b"".join(samples)
+    out += ld(4, vi(1, 1) + vi(3, 0x1000) + ld(4, vi(1, 1) + vi(2, 10)))  # location 1: main.leaf:10
+    out += ld(4, vi(1, 2) + vi(3, 0x2000) + ld(4, vi(1, 2) + vi(2, 20)))  # location 2: main.main:20
+    out += ld(4, vi(1, 3) + vi(3, 0x3000) + ld(4, vi(1, 1) + vi(2, 11)) + ld(4, vi(1, 2) + vi(2, 21)))  # inlined
+    out += ld(5, vi(1, 1) + vi(2, 3) + vi(4, 4)) + ld(5, vi(1, 2) + vi(2, 5) + vi(4, 4))
+    out += extra
+    out += b"".join(ld(6, s.encode()) for s in STRINGS)
+    out += vi(12, 524288)
+    return out
+
+
+def test_packed_and_unpacked_samples_with_the_same_stack_are_one_stack():
+    raw = profile([sample([1, 2], [10, 100]), sample([1, 2], [5, 50], pack=False), sample([3, 2, 2], [1, 1])])
+    p = decode_profile(raw)
+    assert [vt.type for vt in p.sample_types] == ["alloc_space", "inuse_space"]
+    assert sorted(zip(p.stacks, *p.values)) == sorted([((0, 1), 15, 150), ((2, 1, 1), 1, 1)])
+    assert p.stack_frames(p.stacks.index((2, 1, 1))) == [
+        Frame("main.leaf", "main.go", 11),
+        Frame("main.main", "main.go", 21),
+        Frame("main.main", "main.go", 20),
+        Frame("main.main", "main.go", 20),
+    ]
+    assert p.period == 524288 and p.time_nanos == 1_700_000_000_000_000_000
+    assert p.sample_index() == 1 and p.sample_index("alloc_space") == 0
+    with pytest.raises(KeyError, match="inuse_objects"):
+        p.sample_index("inuse_objects")
+
+
+def test_negative_values_and_diff_base_labels():
+    base_label = vi(1, 6) + vi(2, 7)
+    numeric = vi(1, 2) + vi(3, 512)
+    raw = profile(
+        [
+            sample([1, 2, 2], [-7, -700], labels=[numeric, base_label]),
+            sample([1, 2, 2], [9, 900], labels=[numeric]),
+        ]
+    )
+    p = decode_profile(gzip.compress(raw))
+    assert len(p.stacks) == 2, "base and non-base samples must stay apart"
+    by_base = {b: (p.values[0][i], p.values[1][i]) for i, b in enumerate(p.base)}
+    assert by_base == {True: (-7, -700), False: (9, 900)}
+
+
+def test_unknown_fields_and_wire_types_are_skipped():
+    odd = key(99, 1) + b"\0" * 8 + key(98, 5) + b"\0" * 4 + ld(97, b"zzz") + vi(96, 3)
+    raw = profile([ld(2, packed(2, [1, 2]) + packed(1, [1, 2, 2]) + key(50, 5) + b"abcd")], extra=odd)
+    p = decode_profile(raw)
+    assert p.totals() == [1, 2]
+
+
+def test_default_sample_type_and_comments():
+    raw = profile([sample([1, 2, 2], [1, 2])], extra=vi(14, 8) + vi(13, 9))
+    p = decode_profile(raw)
+    assert p.default_sample_type == "alloc_space" and p.sample_index() == 0
+    assert p.comments == ("x",)
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (profile([sample([1, 2, 2], [1, 2])])[:-5], "truncated"),
+        (profile([sample([1, 7, 2], [1, 2])]), "unknown location"),
+        (profile([sample([1, 2, 2], [1, 2, 3])]), "values"),
+        (b"\x1f\x8b\x08\x00garbage", "gzip"),
+    ],
+)
+def test_corrupt_profiles_raise_decode_errors(raw, message):
+    with pytest.raises(ProfileDecodeError, match=message):
+        decode_profile(raw)
+
+
+def test_content_key_ignores_only_the_timestamp():
+    a = profile([sample([1, 2, 2], [1, 2])])
+    b = vi(9, 42) + a[len(vi(9, 1_700_000_000_000_000_000)) :]
+    c = profile([sample([1, 2, 2], [1, 3])])
+    assert content_key(a) == content_key(b) != content_key(c)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.integers(1, 3), min_size=1, max_size=40),
+            st.integers(-(2**40), 2**40),
+            st.integers(-(2**62), 2**62),
+            st.booleans(),
+        ),
+        max_size=30,
+    )
+)
+def test_totals_survive_any_mix_of_encodings(samples):
+    raw = profile([sample(locs, [a, b], pack=pack) for locs, a, b, pack in samples])
+    p = decode_profile(raw)
+    assert p.totals() == [sum(s[1] for s in samples), sum(s[2] for s in samples)]
+    assert len(p.stacks) == len({tuple(s[0]) for s in samples})
