@@ -10,10 +10,13 @@ HTTP/1.0 makes Go's server send the body unchunked and close at its end.
 
 from __future__ import annotations
 
+import socket
+import struct
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import anyio
+import anyio.abc
 
 MAX_RESPONSE_BYTES = 512 * 1024 * 1024
 HEAP_PATH = "/debug/pprof/heap"
@@ -64,6 +67,7 @@ async def http_get(url: str, *, connect_timeout: float = 0.5, timeout: float = 2
     except OSError as exc:
         raise PprofHTTPError(f"{url}: cannot connect ({exc.strerror or exc})") from None
     data = bytearray()
+    complete = False
     try:
         with anyio.fail_after(timeout):
             await stream.send(request)
@@ -75,13 +79,24 @@ async def http_get(url: str, *, connect_timeout: float = 0.5, timeout: float = 2
                 data += chunk
                 if len(data) > MAX_RESPONSE_BYTES:
                     raise PprofHTTPError(f"{url}: response larger than {MAX_RESPONSE_BYTES} bytes")
+        complete = True
     except TimeoutError:
         raise PprofHTTPError(f"{url}: no complete answer within {timeout:g} s") from None
     except (OSError, anyio.BrokenResourceError) as exc:
         raise PprofHTTPError(f"{url}: connection broke ({exc})") from None
     finally:
+        if not complete:
+            _reset_on_close(stream)
         await anyio.aclose_forcefully(stream)
     return _parse_response(url, bytes(data))
+
+
+def _reset_on_close(stream: anyio.abc.SocketStream) -> None:
+    """Make close send RST: a request still queued in a stopped target's backlog is then dropped
+    by the kernel instead of being served (and allocating) when the target resumes."""
+    raw = stream.extra(anyio.abc.SocketAttribute.raw_socket, None)
+    if raw is not None:
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
 def _parse_response(url: str, data: bytes) -> HTTPResponse:
