@@ -102,9 +102,6 @@ class HeapProfile:
         """Cheap identity of the profile's contents: equal for the same published GC cycle."""
         return (len(self.stacks), *self.totals(), *(sum(map(abs, col)) for col in self.values))
 
-    def sample_type_names(self) -> list[str]:
-        return [vt.type for vt in self.sample_types]
-
 
 def is_gzip(data: bytes) -> bool:
     return data[:2] == b"\x1f\x8b"
@@ -178,10 +175,6 @@ def _packed(chunk: bytes) -> list[int]:
             x |= (c & 0x7F) << shift
             shift += 7
     return out
-
-
-def _signed(values: list[int]) -> list[int]:
-    return [v - _U64 if v > _I64_MAX else v for v in values]
 
 
 def _skip(buf: bytes, pos: int, wire: int) -> int:
@@ -398,7 +391,7 @@ class _Decoder:
 
         width = len(sample_types)
         keys, vals = self.keys, self.vals
-        nums = list(map(_VarintCache(signed=True).__getitem__, _VARINT.findall(b"".join(vals))))
+        nums = list(map(_VarintCache().__getitem__, _VARINT.findall(b"".join(vals))))
         if len(nums) != width * len(keys):
             raise ProfileDecodeError(f"samples do not all have {width} values, one per sample type")
         columns = [nums[i::width] for i in range(width)]
@@ -447,15 +440,11 @@ _VARINT = re.compile(rb"[\x80-\xff]*[\x00-\x7f]")
 
 
 class _VarintCache(dict):
-    """varint bytes → int, decoded on first sight (heap values repeat a lot)."""
-
-    def __init__(self, signed: bool):
-        super().__init__()
-        self.signed = signed
+    """varint bytes → int64, decoded on first sight (heap values repeat a lot)."""
 
     def __missing__(self, raw: bytes) -> int:
         value = _varint(raw, 0)[0]
-        if self.signed and value > _I64_MAX:
+        if value > _I64_MAX:
             value -= _U64
         self[raw] = value
         return value

@@ -152,3 +152,15 @@ def test_totals_survive_any_mix_of_encodings(samples):
     p = decode_profile(raw)
     assert p.totals() == [sum(s[1] for s in samples), sum(s[2] for s in samples)]
     assert len(p.stacks) == len({tuple(s[0]) for s in samples})
+
+
+def test_the_pprof_engine_imports_no_ui_library():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, godbg_tui.adapters.pprof.monitor, godbg_tui.adapters.pprof.report;"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')];"
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Heap profile → top table: our decoder + aggregation vs `go tool pprof -top`, same files, same run.
+
+Usage: bench/heap_decode.py [--rounds N] [--big-paths N]
+
+Builds tests/adapters/pprof/heapgen and writes two profiles: a default-rate
+one (what a polled program serves) and a ~5 MB one (MemProfileRate=1, ~400k
+samples). For each it times decode + the inuse_space top table by function
+(median of N, wall and CPU) and one `go tool pprof -top` run (after a
+warm-up, so building the pprof tool is not counted). A CPU calibration
+(a fixed pure-Python loop) is printed so figures from different machines can
+be compared. If the protobuf package happens to be importable, the raw
+split of samples with upb (runtime-built descriptor) is timed too, against
+our decoder's parse alone, to show what that dependency would buy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "adapters" / "pprof")]
+
+import gofixtures  # noqa: E402
+from pprof_support import build_heapgen, heap_profile  # noqa: E402
+
+from godbg_tui.adapters.pprof.profile import _Decoder, decode_profile, gunzip  # noqa: E402
+from godbg_tui.adapters.pprof.report import top_table  # noqa: E402
+
+CACHE = gofixtures.BUILD_CACHE / "heap-bench"
+GOAL_BIG_S = 1.0
+
+
+def calibrate() -> float:
+    start = time.process_time()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.process_time() - start
+
+
+def timed(fn, rounds: int) -> tuple[float, float]:
+    walls, cpus = [], []
+    for _ in range(rounds):
+        w, c = time.perf_counter(), time.process_time()
+        fn()
+        walls.append(time.perf_counter() - w)
+        cpus.append(time.process_time() - c)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def decode_and_top(data: bytes) -> None:
+    top_table(decode_profile(data))
+
+
+def pprof_top(path: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        ["go", "tool", "pprof", "-top", str(path)], capture_output=True, check=True, env=gofixtures.go_env(), timeout=1800
+    )
+    return time.perf_counter() - start
+
+
+def upb_split(raw: bytes):
+    """Sample split with protobuf's upb, sample fields declared as bytes; None if protobuf is absent."""
+    try:
+        from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+    except ImportError:
+        return None
+    F = descriptor_pb2.FieldDescriptorProto
+    fd = descriptor_pb2.FileDescriptorProto(name="bench.proto", package="bench", syntax="proto3")
+    top = fd.message_type.add(name="P")
+    f = top.field.add(name="sample", number=2, type=F.TYPE_MESSAGE, label=F.LABEL_REPEATED)
+    f.type_name = ".bench.S"
+    s = fd.message_type.add(name="S")
+    s.field.add(name="locs", number=1, type=F.TYPE_BYTES, label=F.LABEL_OPTIONAL)
+    s.field.add(name="vals", number=2, type=F.TYPE_BYTES, label=F.LABEL_OPTIONAL)
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(fd)
+    cls = message_factory.GetMessageClass(pool.FindMessageTypeByName("bench.P"))
+
+    def run() -> None:
+        msg = cls()
+        msg.ParseFromString(raw)
+        [(x.locs, x.vals) for x in msg.sample]
+
+    return run
+
+
+def hand_split(raw: bytes):
+    def run() -> None:
+        d = _Decoder(raw)
+        d._build = lambda: None
+        d.run()
+
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--big-paths", type=int, default=220_000)
+    args = parser.parse_args()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    gen = build_heapgen()
+    small = CACHE / "default-3000.pb.gz"
+    big = CACHE / f"rate1-{args.big_paths}.pb.gz"
+    if not small.exists():
+        heap_profile(gen, small, "-paths", "3000", "-sizes", "2", "-rounds", "40", "-keep", "1000")
+    if not big.exists():
+        heap_profile(gen, big, "-rate", "1", "-paths", str(args.big_paths), "-depth", "24", "-sizes", "2", "-rounds", "1")
+    print(f"CPU calibration: 10M-iteration Python loop = {calibrate():.2f} s CPU (a 2020s laptop: ~0.35 s)")
+    pprof_top(small)  # builds `go tool pprof` on first use
+    for path in (small, big):
+        data = path.read_bytes()
+        profile = decode_profile(data)
+        wall, cpu = timed(lambda: decode_and_top(data), args.rounds)
+        theirs = pprof_top(path)
+        print(
+            f"{path.name}: {len(data) / 1e6:.2f} MB gz, {len(gunzip(data)) / 1e6:.1f} MB raw, "
+            f"{len(profile.stacks):,} stacks, {len(profile.frames):,} frames"
+        )
+        print(f"  decode + top table : {wall * 1000:8.1f} ms wall, {cpu * 1000:8.1f} ms CPU (median of {args.rounds})")
+        print(f"  go tool pprof -top : {theirs * 1000:8.1f} ms wall  → ours is {theirs / wall:.1f}× faster")
+        if path is big:
+            verdict = "met" if wall <= GOAL_BIG_S else "NOT met on this machine"
+            print(f"  goal ≤ {GOAL_BIG_S:g} s and not slower than pprof: {verdict}; not slower: {wall <= theirs}")
+            raw = gunzip(data)
+            hand = timed(hand_split(raw), args.rounds)
+            print(f"  sample split, stdlib decoder loop : {hand[0] * 1000:8.1f} ms wall, {hand[1] * 1000:8.1f} ms CPU")
+            upb = upb_split(raw)
+            if upb is None:
+                print("  sample split, protobuf upb        : (protobuf not installed)")
+            else:
+                u = timed(upb, args.rounds)
+                print(f"  sample split, protobuf upb        : {u[0] * 1000:8.1f} ms wall, {u[1] * 1000:8.1f} ms CPU")
+
+
+if __name__ == "__main__":
+    main()
