@@ -122,7 +122,7 @@ def main() -> None:
         wall, cpu = timed(lambda: decode_and_top(data), args.rounds)
         theirs = pprof_top(path)
         print(
-            f"{path.name}: {len(data) / 1e6:.2f} MB gz, {len(gunzip(data)) / 1e6:.1f} MB raw, "
+            f"{path.name}: {len(data) / 1e3:,.0f} KB gz, {len(gunzip(data)) / 1e3:,.0f} KB raw, "
             f"{len(profile.stacks):,} stacks, {len(profile.frames):,} frames"
         )
         print(f"  decode + top table : {wall * 1000:8.1f} ms wall, {cpu * 1000:8.1f} ms CPU (median of {args.rounds})")

@@ -22,8 +22,8 @@ import gzip
 import re
 import zlib
 from dataclasses import dataclass, field
-from itertools import accumulate, chain, compress
-from operator import ne, sub
+from itertools import accumulate, chain
+from operator import sub
 from typing import Any
 
 DIFF_BASE_LABEL = ("pprof::base", "true")
@@ -217,15 +217,14 @@ def _fields(buf: bytes) -> list[tuple[int, int, Any]]:
 class _Decoder:
     def __init__(self, buf: bytes):
         self.buf = buf
-        # Per sample: canonical packed location ids and packed values, as raw bytes.
-        self.keys: list[bytes] = []
-        self.vals: list[bytes] = []
-        self.base_samples: list[int] = []
+        # Canonical packed location ids → the packed values of each sample with that stack.
+        self.groups: dict[bytes, list[bytes]] = {}
+        # Samples with string labels (diff-base markers), resolved once strings are known.
+        self.labelled: list[tuple[bytes, bytes, list[tuple[int, int]]]] = []
         self.sample_types: list[tuple[int, int]] = []
         self.locations: dict[int, tuple[int, list[tuple[int, int]]]] = {}
         self.functions: dict[int, tuple[int, int]] = {}
         self.strings: list[str] = []
-        self.string_labels: list[tuple[int, int, int]] = []
         self.scalars: dict[int, int] = {}
         self.comments: list[int] = []
         self.period_type: tuple[int, int] | None = None
@@ -234,8 +233,8 @@ class _Decoder:
         buf = self.buf
         n = len(buf)
         pos = 0
-        keys_append = self.keys.append
-        vals_append = self.vals.append
+        groups = self.groups
+        group = groups.get
         strings_append = self.strings.append
         while pos < n:
             key = buf[pos]
@@ -254,8 +253,12 @@ class _Decoder:
                         if p3 == end or (
                             buf[p3] == 0x1A and p3 + 2 + buf[p3 + 1] == end and buf[p3 + 2] == 0x08 and buf[p3 + 4] == 0x18
                         ):
-                            vals_append(buf[pos + 2 : p2])
-                            keys_append(buf[p2 + 2 : p3])
+                            stack = buf[p2 + 2 : p3]
+                            same = group(stack)
+                            if same is None:
+                                groups[stack] = [buf[pos + 2 : p2]]
+                            else:
+                                same.append(buf[pos + 2 : p2])
                             pos = end
                             continue
                 self._sample(pos, end)
@@ -309,11 +312,11 @@ class _Decoder:
                 label = _string_label(value)
                 if label is not None:
                     labels.append(label)
-        index = len(self.keys)
-        self.keys.append(_encode_varints(locs))
-        self.vals.append(_encode_varints(vals))
-        for k, v in labels:
-            self.string_labels.append((index, k, v))
+        stack, values = _encode_varints(locs), _encode_varints(vals)
+        if labels:
+            self.labelled.append((stack, values, labels))
+        else:
+            self.groups.setdefault(stack, []).append(values)
 
     def _value_type(self, chunk: bytes) -> tuple[int, int]:
         t = u = 0
@@ -390,34 +393,33 @@ class _Decoder:
             addresses.append(address)
 
         width = len(sample_types)
-        keys, vals = self.keys, self.vals
-        nums = list(map(_VarintCache().__getitem__, _VARINT.findall(b"".join(vals))))
-        if len(nums) != width * len(keys):
+        keys = list(self.groups)
+        per_key = list(self.groups.values())
+        base_flags = [False] * len(keys)
+        for stack, values, labels in self.labelled:
+            keys.append(stack)
+            per_key.append([values])
+            base_flags.append(any((s(k), s(v)) == DIFF_BASE_LABEL for k, v in labels))
+        counts = list(map(len, per_key))
+        nums = list(map(_VarintCache().__getitem__, _VARINT.findall(b"".join(chain.from_iterable(per_key)))))
+        if len(nums) != width * sum(counts):
             raise ProfileDecodeError(f"samples do not all have {width} values, one per sample type")
         columns = [nums[i::width] for i in range(width)]
-        base_set = {i for i, k, v in self.string_labels if (s(k), s(v)) == DIFF_BASE_LABEL}
-        if base_set:
-            groups = [
-                _group([keys[i] for i in part], [[col[i] for i in part] for col in columns])
-                for part in (
-                    [i for i in range(len(keys)) if i not in base_set],
-                    sorted(base_set),
-                )
-            ]
-        else:
-            groups = [_group(keys, columns)]
+        if counts and max(counts) > 1:
+            columns = [_run_sums(col, counts) for col in columns]
         by_varint = _LocationCache(loc_index)
         by_id = loc_index.__getitem__
         try:
             stacks = [
                 tuple(map(by_id, key)) if key.isascii() else tuple(map(by_varint.__getitem__, _VARINT.findall(key)))
-                for unique, _ in groups
-                for key in unique
+                for key in keys
             ]
         except KeyError as exc:
             raise ProfileDecodeError(f"a sample refers to unknown location {exc.args[0]!r}") from None
-        values = [list(chain.from_iterable(cols[t] for _, cols in groups)) for t in range(width)]
-        base = [False] * len(groups[0][0]) + [True] * len(groups[1][0]) if base_set else []
+        base = base_flags if any(base_flags) else []
+        if self.labelled:
+            stacks, columns, base = _merge_labelled(stacks, columns, base_flags)
+        values = columns
         scalars = self.scalars
         return HeapProfile(
             sample_types=sample_types,
@@ -462,26 +464,38 @@ class _LocationCache(dict):
         return index
 
 
-def _group(keys: list[bytes], columns: list[list[int]]) -> tuple[list[bytes], list[list[int]]]:
-    """Sum the value columns of samples with equal keys, with C-level passes only.
+def _run_sums(column: list[int], counts: list[int]) -> list[int]:
+    """Sums of consecutive runs of ``column`` with lengths ``counts``, in C-level passes.
 
     Heap profiles have one sample per (stack, object size), so many samples
-    share a stack. Sorting sample indices by key, prefix sums and differences
-    at group boundaries add them up without a Python loop per sample.
+    share a stack; prefix sums and differences at run ends add them up
+    without a Python loop per sample.
     """
-    n = len(keys)
-    if len(dict.fromkeys(keys)) == n:
-        return keys, columns
-    order = sorted(range(n), key=keys.__getitem__)
-    sorted_keys = list(map(keys.__getitem__, order))
-    starts = [0, *compress(range(1, n), map(ne, sorted_keys[1:], sorted_keys))]
-    ends = [*starts[1:], n]
-    unique = list(map(sorted_keys.__getitem__, starts))
-    sums = []
-    for col in columns:
-        prefix = [0, *accumulate(map(col.__getitem__, order))]
-        sums.append(list(map(sub, map(prefix.__getitem__, ends), map(prefix.__getitem__, starts))))
-    return unique, sums
+    prefix = [0, *accumulate(column)]
+    ends = list(accumulate(counts))
+    return list(map(sub, map(prefix.__getitem__, ends), map(prefix.__getitem__, [0, *ends[:-1]])))
+
+
+def _merge_labelled(
+    stacks: list[tuple[int, ...]], columns: list[list[int]], base: list[bool]
+) -> tuple[list[tuple[int, ...]], list[list[int]], list[bool]]:
+    """Merge samples that had string labels into the stacks they share (a rare, slow path)."""
+    seen: dict[tuple[tuple[int, ...], bool], int] = {}
+    out_stacks: list[tuple[int, ...]] = []
+    out_cols: list[list[int]] = [[] for _ in columns]
+    out_base: list[bool] = []
+    for i, stack in enumerate(stacks):
+        at = seen.get((stack, base[i]))
+        if at is None:
+            seen[(stack, base[i])] = len(out_stacks)
+            out_stacks.append(stack)
+            out_base.append(base[i])
+            for out, col in zip(out_cols, columns):
+                out.append(col[i])
+        else:
+            for out, col in zip(out_cols, columns):
+                out[at] += col[i]
+    return out_stacks, out_cols, out_base if any(out_base) else []
 
 
 def _encode_varints(values: list[int]) -> bytes:
