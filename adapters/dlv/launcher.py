@@ -527,12 +527,48 @@ def _open_pty() -> tuple[int, int, str]:
 
 
 def _private_dir() -> str:
-    """A fresh 0700 directory whose dlv.sock path fits sun_path (108 bytes)."""
-    path = tempfile.mkdtemp(prefix="godbg-")
+    """A fresh 0700 directory whose dlv.sock path fits sun_path (108 bytes).
+
+    Its name records our pid and start time, so that a later run can tell when the
+    process that made it has died without cleaning up (SIGKILL) and remove it.
+    """
+    prefix = f"godbg-{os.getpid()}-{_start_time(os.getpid())}-"
+    path = tempfile.mkdtemp(prefix=prefix)
     if len(path) > 90:
         os.rmdir(path)
-        path = tempfile.mkdtemp(prefix="godbg-", dir="/tmp")
+        path = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
     return path
+
+
+_PRIVATE_NAME = re.compile(r"godbg-(\d+)-(\d+)-[A-Za-z0-9_]+")
+
+
+def sweep_stale_private_dirs() -> list[str]:
+    """Remove private directories left by godbg-tui processes that died without cleaning up.
+
+    Only a directory that is provably ours and orphaned goes: named by :func:`_private_dir`,
+    a real directory (not a symlink) owned by our uid, and its recorded process is gone
+    (no process with that pid and start time). Returns the paths removed.
+    """
+    removed = []
+    for parent in dict.fromkeys((tempfile.gettempdir(), "/tmp")):
+        try:
+            names = os.listdir(parent)
+        except OSError:
+            continue
+        for name in names:
+            m = _PRIVATE_NAME.fullmatch(name)
+            if not m or _start_time(int(m[1])) == int(m[2]):
+                continue
+            path = os.path.join(parent, name)
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid():
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+    return removed
 
 
 def _free_port(host: str) -> int:
@@ -847,6 +883,11 @@ class DlvServer:
         with self._lock:
             return self._log.decode(errors="replace")
 
+    @property
+    def exit_code(self) -> int | None:
+        """dlv's exit code once it has exited (-N: killed by signal N); None while it runs."""
+        return self._exit_code
+
     async def wait_exited(self) -> int:
         """dlv's exit code; for connect mode, returns 0 once :meth:`terminate` has been called."""
         if not self.owned:
@@ -1026,6 +1067,7 @@ async def start_dlv(spec: LaunchSpec, *, ready_timeout: float = 60) -> DlvServer
         )
     warnings: list[str] = []
     use_pty = spec.mode in PTY_MODES
+    sweep_stale_private_dirs()
     private = _private_dir()
     tty: tuple[int, int, str] | None = None
     try:
