@@ -141,7 +141,8 @@ class ReplyReader:
             if line.strip():
                 try:
                     out.append(self._decoder.decode(line))
-                except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+                    # RecursionError: msgspec's answer to absurdly deep nesting
                     raise ProtocolError(f"malformed reply from Delve: {exc}") from exc
 
 
@@ -250,6 +251,8 @@ class DelveClient:
                     data = await self._stream.receive()
                 except (anyio.EndOfStream, anyio.ClosedResourceError):
                     raise ConnectionLost("Delve closed the connection") from None
+                except anyio.BrokenResourceError as exc:  # anyio's wrapper for ECONNRESET and friends
+                    raise ConnectionLost(f"connection to Delve broke: {exc.__cause__ or exc}") from exc
                 except OSError as exc:
                     raise ConnectionLost(f"connection to Delve broke: {exc}") from exc
                 for env in reader.feed(data):
