@@ -322,6 +322,8 @@ class DebugSession:
     # ----- helpers -----
 
     def _require_client(self) -> DelveClient:
+        if self.phase in (Phase.DEAD, Phase.CLOSED):
+            raise SessionError("the debugging session has ended")
         if self.client is None or self.client.closed:
             raise SessionError("not connected to Delve")
         return self.client
