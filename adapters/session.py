@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import re
+import signal
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import datetime
@@ -593,6 +594,15 @@ class DebugSession:
         if m:
             self._set_exited(int(m.group(2)))
             return
+        if "no such process" in exc.message:
+            # Killed from outside while stopped: dlv only finds out when it resumes it, and
+            # may be told before the kernel has finished the process off.
+            with anyio.move_on_after(1):
+                while (status := _death_status(self.target_pid)) is None:
+                    await anyio.sleep(0.01)
+            if status is not None:
+                self._set_exited(status)
+                return
         client = self._require_client()
         try:
             state = await client.state(non_blocking=False)
@@ -609,7 +619,11 @@ class DebugSession:
         self.phase = Phase.EXITED
         self.exit_status = status
         self.state = None
-        self._message("info" if status == 0 else "warning", f"process {self.target_pid} exited with status {status}")
+        how = f"exited with status {status}"
+        if status < 0:  # Delve reports death by signal N as status -N
+            with contextlib.suppress(ValueError):
+                how = f"was killed by signal {-status} ({signal.Signals(-status).name})"
+        self._message("info" if status == 0 else "warning", f"process {self.target_pid} {how}")
         self._emit(Exited(status))
 
     async def _handle_failure(self, exc: BaseException, doing: str) -> None:
@@ -1038,6 +1052,26 @@ class DebugSession:
 
     async def sources(self, filter: str = "") -> list[str]:
         return await self._require_stopped("listing sources").list_sources(filter)
+
+
+def _death_status(pid: int) -> int | None:
+    """How a dead process ended, Delve-style (exit code, or -signal); None while it lives.
+
+    A zombie still shows its wait status in /proc/PID/stat; a reaped one is just gone (-1).
+    """
+    if pid <= 0:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rpartition(b")")[2].split()
+    except FileNotFoundError:
+        return -1
+    except OSError:
+        return None
+    if fields[0] not in (b"Z", b"X"):
+        return None
+    wait_status = int(fields[49]) if len(fields) >= 50 else 0  # field 52, exit_code
+    return -(wait_status & 0x7F) if wait_status & 0x7F else wait_status >> 8
 
 
 def _is_runtime(function: str) -> bool:
