@@ -31,7 +31,7 @@ from .dlv.client import (
     ListGoroutinesOut,
     RPCError,
 )
-from .dlv.launcher import DlvServer, LaunchSpec, start_dlv
+from .dlv.launcher import DlvServer, LaunchError, LaunchSpec, start_dlv
 from .dlv.types import (
     Breakpoint,
     DebuggerState,
@@ -204,6 +204,13 @@ class DebugSession:
             self.server.set_target_pid(self.target_pid)
         self.go_version = parse_version(self.version.TargetGoVersion)
         await self.refresh_breakpoints()
+        if self.spec.mode == "connect" and self.breakpoints:
+            n = len(self.breakpoints)
+            self._message(
+                "warning",
+                f"the server already has {n} breakpoint{'s' if n > 1 else ''} from an earlier client; "
+                "they stay when you disconnect (clearall removes them)",
+            )
         await self._check_stale_binary()
         if self.stop_at_main and self.spec.mode in ("exec", "debug") and not self.breakpoints_at("main.main"):
             await self._run_to_main()
@@ -279,6 +286,9 @@ class DebugSession:
             if client is not None and not client.closed and self.phase not in (Phase.DEAD,):
                 with anyio.move_on_after(10):
                     note = await self._disconnect(client, server, kill)
+            elif self.spec.mode == "connect" and server is not None and not kill:
+                with anyio.move_on_after(5):
+                    note = await self._release_remote(server)
         except DelveError as exc:
             note = f"Delve did not detach cleanly: {exc}"
         finally:
@@ -319,6 +329,26 @@ class DebugSession:
             return f"detached from {self.target_pid}; it keeps running"
         await client.detach(kill=True if owned or kill else False)
         return "program killed" if owned or kill else "detached"
+
+    async def _release_remote(self, server: DlvServer) -> str:
+        """connect mode after the connection broke: if the server can be reached again, take
+        this session's breakpoints off it and let the program run, as a normal disconnect does."""
+        try:
+            stream = await server.connect(timeout=3)
+        except LaunchError:
+            return f"could not reach {self.spec.address} again: the program there is left as it was"
+        async with DelveClient(stream, default_timeout=3) as client:
+            state = await client.state(non_blocking=True)
+            if state.exited or (state.Running and not self._created_bp_ids):
+                return "disconnected; the remote program keeps running"
+            if state.Running:
+                await client.halt()
+            for bp_id in sorted(self._created_bp_ids):
+                with contextlib.suppress(DelveError):
+                    await client.clear_breakpoint(bp_id)
+            with contextlib.suppress(DelveError):
+                await client.call("Command", {"name": "continue"}, timeout=0.5)
+        return "reconnected to remove this session's breakpoints; the remote program keeps running"
 
     # ----- helpers -----
 
@@ -636,10 +666,29 @@ class DebugSession:
             text = f"{what} while {doing}: {exc}"
         else:
             text = f"{doing} failed: {exc}"
-        if self.server is not None and self.server.owned and not self.attached:
-            await self.server.terminate()
-            text += "; the program was stopped and cleaned up (r starts a new session)"
+        server = self.server
+        pid = self.target_pid or self.spec.pid
+        owned = server is not None and server.owned
+        if owned and not self.attached:
+            text += "; the program is stopped and cleaned up (r starts a new session)"
+        elif owned and server.exit_code is not None and server.exit_code < 0 and self.breakpoints:
+            text += (
+                f"; dlv died with its breakpoints still in the code of process {pid}: the process is no "
+                "longer traced, but it will be killed (SIGTRAP) if it reaches one of them; restart it when you can"
+            )
+        elif owned:
+            text += f"; process {pid} is released and keeps running (attach again to go on debugging)"
+        elif self.spec.mode == "connect":
+            text += (
+                f"; the program on that server is left as it was: reconnect (godbg-tui connect {self.spec.address}) "
+                "once the server is reachable"
+            )
+        # Said first, done after: a listener may close the session meanwhile (terminate is idempotent).
         self._emit(SessionFailed(text, detail))
+        if owned:
+            # SIGTERM makes dlv kill a launched target, or halt and detach an attached one
+            # (breakpoints removed): neither may be left stopped behind a dead connection.
+            await server.terminate()
 
     async def _handle_stop(self, state: DebuggerState, reason_hint: str | None = None) -> None:
         if state.exited:

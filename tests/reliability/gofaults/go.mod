@@ -1,0 +1,3 @@
+module example.com/gofaults
+
+go 1.22
