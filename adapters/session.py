@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import signal
+import time
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import datetime
@@ -107,7 +108,11 @@ class DebugSession:
         stop_at_main: bool = True,
         substitute_path: Sequence[tuple[str, str]] = (),
         call_timeout: float = 30.0,
+        auto_resume_after: float | None = None,
     ):
+        """``auto_resume_after``: the halt budget, in seconds. A process that is not ours
+        (attach, connect) and stays stopped that long is resumed, so that a forgotten
+        session cannot hold a live service stopped."""
         self.spec = spec
         self.stop_at_main = stop_at_main
         self.substitute_path: list[tuple[str, str]] = list(substitute_path)
@@ -134,6 +139,9 @@ class DebugSession:
         self._silent_pause: bool | str = False
         self._resume_sent = anyio.Event()
         self._closed_event = anyio.Event()
+        self.auto_resume_after = auto_resume_after
+        self._stopped_at: float | None = None
+        self._stops = 0
 
     # ----- events -----
 
@@ -141,6 +149,7 @@ class DebugSession:
         self._listeners.append(listener)
 
     def _emit(self, event: Event) -> None:
+        self._track_halt(event)
         for listener in list(self._listeners):
             try:
                 listener(event)
@@ -149,6 +158,50 @@ class DebugSession:
 
     def _message(self, level: str, text: str) -> None:
         self._emit(Message(level, text))
+
+    # ----- halt budget -----
+
+    @property
+    def owns_target(self) -> bool:
+        """True when the program is ours to keep stopped: dlv started it, or it is a core dump."""
+        return self.spec.mode in ("exec", "debug", "test", "core")
+
+    @property
+    def stopped_for(self) -> float | None:
+        """Seconds since the program stopped; None unless it is stopped."""
+        if self._stopped_at is None or self.phase != Phase.STOPPED:
+            return None
+        return time.monotonic() - self._stopped_at
+
+    @property
+    def auto_resume_in(self) -> float | None:
+        """Seconds until the halt budget resumes the program; None when it will not."""
+        stopped = self.stopped_for
+        if stopped is None or self.auto_resume_after is None or self.owns_target:
+            return None
+        return max(0.0, self.auto_resume_after - stopped)
+
+    def _track_halt(self, event: Event) -> None:
+        if isinstance(event, Stopped):
+            self._stopped_at = time.monotonic()
+            self._stops += 1
+            if self.auto_resume_after is not None and not self.owns_target and self._tg is not None:
+                self._tg.start_soon(self._auto_resume, self._stops)
+        elif isinstance(event, (Running, Exited, SessionFailed, Closed, Launching)):
+            self._stopped_at = None
+
+    async def _auto_resume(self, stop: int) -> None:
+        assert self.auto_resume_after is not None
+        await anyio.sleep(self.auto_resume_after)
+        if stop != self._stops or self.phase != Phase.STOPPED or self._closing:
+            return
+        self._message(
+            "warning",
+            f"process {self.target_pid} had been stopped for {self.auto_resume_after:g} s "
+            "(the halt budget): resumed it",
+        )
+        with contextlib.suppress(SessionError):
+            await self._resume("continue")
 
     # ----- lifecycle -----
 
