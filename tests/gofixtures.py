@@ -4,8 +4,9 @@ Each fixture is its own module directory. Binaries are built with
 ``-gcflags=all=-N -l`` (nothing optimised away, nothing inlined) into
 ``tests/.gobuild/<name>-<key>/<name>``, where ``key`` hashes the fixture's
 files, the build flags and ``go version``: a rerun with unchanged sources
-reuses the binary, an edited source or a new Go gets a fresh one (and the
-stale binary is deleted). Builds take
+reuses the binary, an edited source or a new Go gets a fresh one. Builds
+unused for a day are deleted, not sooner: another pytest run in this tree,
+started before a source edit, may still be using the older binary. Builds take
 an exclusive lock per fixture, so parallel pytest workers (xdist) build each
 binary once and never see a half-written file.
 """
@@ -19,6 +20,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +29,7 @@ BUILD_CACHE = REPO_ROOT / "tests" / ".gobuild"
 GCFLAGS = "all=-N -l"
 
 _BUILD_TIMEOUT_S = 300
+_STALE_AFTER_S = 24 * 3600
 
 
 class FixtureBuildError(RuntimeError):
@@ -95,6 +98,7 @@ def build(name: str) -> Path:
     """
     target = binary_path(name)
     if target.is_file():
+        os.utime(target.parent)  # the directory's mtime records the last use
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target.parent.with_suffix(".lock"), "w") as lock:
@@ -119,9 +123,10 @@ def build(name: str) -> Path:
 
 
 def _remove_stale_builds(name: str, keep: Path) -> None:
-    """Delete binaries of ``name`` built from older sources or another Go."""
+    """Delete other builds of ``name`` (older sources, another Go) unused for a day."""
+    cutoff = time.time() - _STALE_AFTER_S
     for stale in BUILD_CACHE.glob(f"{name}-*"):
-        if stale.is_dir() and stale != keep:
+        if stale.is_dir() and stale != keep and stale.stat().st_mtime < cutoff:
             shutil.rmtree(stale, ignore_errors=True)
             stale.with_suffix(".lock").unlink(missing_ok=True)
 
