@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from .dlv.client import DelveClient, DelveError, ListGoroutinesOut, RPCError
+from .events import Closed, Exited, Launching, Phase, Running, SessionFailed, Stopped
 from .dlv.types import (
     FILTER_WAITING_ON_CHANNEL,
     GOROUTINE_FIELD,
@@ -320,8 +321,9 @@ class GoroutineCount:
 
     ``slots`` is ``runtime.allglen`` (every g ever allocated, dead ones included: an upper
     bound); ``live`` is the runtime's own gcount() formula (slots minus the free lists)
-    when this Go version's fields could be read, and ``system`` the runtime's count of
-    its own goroutines (``sched.ngsys``).
+    when this Go version's fields could be read — or, in an unfiltered census, the
+    census total — and ``system`` the runtime's count of its own goroutines
+    (``sched.ngsys``).
     """
 
     slots: int
@@ -435,6 +437,8 @@ class MemberPage:
 
 @dataclass(frozen=True)
 class ChannelWaiters:
+    """Goroutines blocked on a channel; ``truncated`` when there were more than asked for."""
+
     expr: str
     goroutines: tuple[Goroutine, ...]
     truncated: bool
@@ -504,9 +508,6 @@ Connect = Callable[[], Awaitable[DelveClient]]
 Progress = Callable[[CensusProgress], object]
 
 SAMPLES_PER_GROUP = 16
-# Sample members converted per chunk, shared among the groups seen in the previous
-# chunk: Delve unwinds and converts each one (~0.1 ms), so this bounds their cost.
-MEMBERS_PER_CHUNK = 32
 MAX_GROUPS = 20_000
 CHUNK_TARGET_S = 0.2
 MIN_CHUNK, MAX_CHUNK, FIRST_CHUNK = 500, 50_000, 1000
@@ -562,9 +563,10 @@ class GoroutineCensus:
 
     @classmethod
     def for_session(cls, session: DebugSession, **kwargs: Any) -> GoroutineCensus:
-        """A census on a second connection to the session's dlv, following its stops."""
-        from .events import Closed, Exited, Phase, Running, SessionFailed, Stopped
+        """A census on a second connection to the session's dlv, following its stops.
 
+        A restart starts a new process, so it also forgets the history.
+        """
         server = session.server
         if server is None:
             raise CensusError("the session has no dlv to connect to yet")
@@ -585,6 +587,9 @@ class GoroutineCensus:
         def on_event(event: object) -> None:
             if isinstance(event, Stopped):
                 census.mark_stop()
+            elif isinstance(event, Launching):
+                census.cancel()
+                census.forget()
             elif isinstance(event, (Running, Exited, SessionFailed, Closed)):
                 census.cancel()
 
@@ -605,6 +610,11 @@ class GoroutineCensus:
         self.stop += 1
         self.stop_time_ns = time.monotonic_ns() if at_ns is None else at_ns
 
+    def forget(self) -> None:
+        """Drop every history (the goroutines of a restarted process are new ones)."""
+        self._series.clear()
+        self.last = None
+
     def cancel(self) -> None:
         """Abandon every running census call: its connection is closed at once.
 
@@ -622,7 +632,7 @@ class GoroutineCensus:
         CensusError / CensusCancelled rather than an exception group.
         """
         if not self._is_stopped():
-            raise CensusError("the program is not paused: pause it to take a goroutine census")
+            raise CensusError("the program is not paused (it runs, has exited or is gone): pause it first")
         scope = anyio.CancelScope()
         self._scopes.add(scope)
         failure: BaseException | None = None
@@ -680,7 +690,9 @@ class GoroutineCensus:
     ) -> CensusSnapshot:
         """Count every goroutine by group (exact totals), and record them as this stop's entry.
 
-        ``progress`` is called once the count is known and after every chunk. Raises
+        ``progress`` is called before the first chunk (with ``runtime.allglen`` as the
+        number of goroutine slots to walk) and after every chunk. The snapshot's count
+        is exact only without filters (count() reads the runtime's own). Raises
         CensusCancelled if the target resumes or cancel() is called meanwhile; nothing is
         recorded then.
         """
@@ -699,8 +711,10 @@ class GoroutineCensus:
         other_total = 0
         chunks = 0
         async with self._connection() as client:
-            count = await _count(client)
-            clock = await self._wait_clock(client, stop)
+            slots = await _eval_int(client, "runtime.allglen")
+            if slots is None:
+                raise CensusError("cannot read runtime.allglen: is this a Go program with debug information?")
+            count = GoroutineCount(slots=slots)
 
             def report(scanned: int) -> None:
                 if progress is not None:
@@ -708,15 +722,16 @@ class GoroutineCensus:
                     progress(CensusProgress(scanned, count.slots, ranked, count, time.perf_counter() - started))
 
             report(0)
-            groups_seen = 1
 
             def members_per_group() -> int:
-                return max(1, min(self.samples_per_group, MEMBERS_PER_CHUNK // groups_seen))
+                # Delve unwinds and converts every member it returns (the cost of a
+                # census is mostly that, per goroutine): a full sample from the first
+                # chunk, then the minimum of one per group, which the reservoir spreads.
+                return self.samples_per_group if chunks == 0 else 1
 
             async for out, scanned in self._chunks(client, delve_filters, group_by, label_key, members_per_group):
                 chunks += 1
                 members = out.Goroutines or []
-                groups_seen = max(1, len(out.Groups or []))
                 for group in out.Groups or []:
                     key = group.Name
                     if key not in totals and len(totals) >= self.max_groups:
@@ -728,6 +743,10 @@ class GoroutineCensus:
                         self._sample(samples.setdefault(key, []), seen, key, g.id)
                         representatives.setdefault(key, g)
                 report(scanned if scanned >= 0 else count.slots)
+            clock = await self._wait_clock(client, stop)
+        total = sum(totals.values()) + other_total
+        if not delve_filters:
+            count = GoroutineCount(slots=count.slots, live=total)
         series = self._series.setdefault((group_by, label_key, filters), _Series())
         series.record(stop, totals)
         previous = series.previous()
@@ -757,7 +776,7 @@ class GoroutineCensus:
             filters=filters,
             stop=stop,
             groups=tuple(groups),
-            total=sum(totals.values()) + other_total,
+            total=total,
             count=count,
             clock=clock,
             go_version=self.go_version,
@@ -961,8 +980,8 @@ class GoroutineCensus:
     async def _wait_clock(self, client: DelveClient, stop: int) -> WaitClock:
         if self._clock is not None and self._clock[0] == stop:
             return self._clock[1]
-        init_ns = await _eval_int(client, "runtime.runtimeInitTime")
-        last_gc = await _eval_int(client, "runtime.memstats.last_gc_nanotime")
+        values = await _eval_ints(client, ["runtime.runtimeInitTime", "runtime.memstats.last_gc_nanotime"])
+        init_ns, last_gc = values["runtime.runtimeInitTime"], values["runtime.memstats.last_gc_nanotime"]
         pid = await client.process_pid()
         now = self.stop_time_ns if self.stop_time_ns is not None else time.monotonic_ns()
         reason = _local_clock_problem(pid, init_ns, now)
@@ -1031,39 +1050,49 @@ async def _eval_int(client: DelveClient, expr: str) -> int | None:
         return None
 
 
-async def _first_int(client: DelveClient, candidates: Sequence[str]) -> tuple[int | None, str | None]:
-    for expr in candidates:
-        value = await _eval_int(client, expr)
-        if value is not None:
-            return value, expr
-    return None, None
+async def _eval_ints(client: DelveClient, exprs: Sequence[str]) -> dict[str, int | None]:
+    """Evaluate several integer expressions pipelined on one connection."""
+    out: dict[str, int | None] = {}
+
+    async def one(expr: str) -> None:
+        out[expr] = await _eval_int(client, expr)
+
+    async with anyio.create_task_group() as tg:
+        for expr in dict.fromkeys(exprs):
+            tg.start_soon(one, expr)
+    return out
+
+
+def _first_known(values: dict[str, int | None], candidates: Sequence[Sequence[str]]) -> int | None:
+    """The sum of the first candidate group whose expressions all evaluated."""
+    for group in candidates:
+        parts = [values.get(expr) for expr in group]
+        if all(p is not None for p in parts):
+            return sum(p for p in parts if p is not None)
+    return None
+
+
+MAX_PROCS_READ = 1024
 
 
 async def _count(client: DelveClient) -> GoroutineCount:
-    """runtime.gcount(): allglen minus the global and per-P free lists."""
-    slots = await _eval_int(client, "runtime.allglen")
+    """runtime.gcount(): allglen minus the global and per-P free lists, in two pipelined rounds."""
+    values = await _eval_ints(
+        client, ["runtime.allglen", "len(runtime.allp)", *(e for v in _SCHED_FREE for e in v), *_NGSYS]
+    )
+    slots = values["runtime.allglen"]
     if slots is None:
         raise CensusError("cannot read runtime.allglen: is this a Go program with debug information?")
-    free = None
-    for variant in _SCHED_FREE:
-        parts = [await _eval_int(client, expr) for expr in variant]
-        if all(p is not None for p in parts):
-            free = sum(p for p in parts if p is not None)
-            break
-    nprocs = await _eval_int(client, "len(runtime.allp)")
+    free = _first_known(values, _SCHED_FREE)
+    system = _first_known(values, [(e,) for e in _NGSYS])
+    nprocs = values["len(runtime.allp)"]
     live = None
-    if free is not None and nprocs is not None:
-        first, template = None, None
-        for candidate in _P_FREE:
-            first = await _eval_int(client, candidate.format(i=0)) if nprocs else 0
-            if first is not None:
-                template = candidate
-                break
-        if template is not None and first is not None:
-            rest = [await _eval_int(client, template.format(i=i)) for i in range(1, nprocs)]
-            if all(r is not None for r in rest):
-                live = slots - free - first - sum(r for r in rest if r is not None)
-    system, _ = await _first_int(client, _NGSYS)
+    if free is not None and nprocs is not None and nprocs <= MAX_PROCS_READ:
+        per_p = [[t.format(i=i) for i in range(nprocs)] for t in _P_FREE]
+        p_values = await _eval_ints(client, [e for exprs in per_p for e in exprs])
+        p_free = _first_known(p_values, per_p)
+        if p_free is not None:
+            live = slots - free - p_free
     return GoroutineCount(slots=slots, live=live if live is not None and live > 0 else None, system=system)
 
 

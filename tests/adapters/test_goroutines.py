@@ -243,7 +243,7 @@ async def test_census_groups_are_exact_for_every_grouping_and_filter(prog):
         snap = await census.take(progress=seen.append)
         assert snap.chunks > 2, "10k goroutines must be walked in several chunks"
         assert [p.scanned for p in seen] == sorted(p.scanned for p in seen) and seen[-1].scanned == count.slots
-        assert seen[0].totals == () and seen[0].count == count
+        assert seen[0].totals == () and seen[0].count == GoroutineCount(slots=count.slots)
         assert snap.total == sum(g.total for g in snap.groups)
         assert snap.find("main.blockedOnChan").total == N
         assert snap.find("main.blockedInWave").total == WAVE
@@ -272,7 +272,7 @@ async def test_census_groups_are_exact_for_every_grouping_and_filter(prog):
             other = await census.take(group_by, label_key=key, filters=GoroutineFilters(user_only=False))
             assert {g.key: g.total for g in other.groups} == await single_call_totals(s, group_by, [], key), group_by
         everything = await census.take(filters=GoroutineFilters(user_only=False))
-        assert everything.total == count.live > snap.total
+        assert everything.total == count.live == everything.count.live > snap.total
 
         waves = await census.take(filters=GoroutineFilters(with_locations=(("userloc", "main.blockedInWave"),)))
         assert [(group_label(g.key, "userloc").split()[1], g.total) for g in waves.groups] == [("main.blockedInWave", WAVE)]
@@ -347,6 +347,13 @@ async def test_census_across_stops_reports_deltas_history_and_leak_suspects(prog
         assert {g.labels["wave"] for g in ordered[:5]} == {"0"}
         assert clock.waited_ns(first[0]) > clock.waited_ns(last[0]) > 0
         assert clock.waited_ns(first[0]) < clock.now_ns - launched_at, "waited longer than the program has existed"
+
+        # A restarted process has new goroutines: no history carries over.
+        await s.restart()
+        assert census.last is None
+        await s.continue_()
+        fresh = (await census.take()).find("main.blockedInWave")
+        assert (fresh.total, fresh.delta, fresh.history) == (wave, None, (wave,))
 
 
 async def test_channel_waiters_lists_the_goroutines_blocked_on_a_channel(prog):
