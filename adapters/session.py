@@ -209,10 +209,12 @@ class DebugSession:
         await self._stack.__aenter__()
         try:
             await self.start()
-        except BaseException as exc:
+        except BaseException:
             with anyio.CancelScope(shield=True):
                 await self.close()
-            await self._stack.__aexit__(type(exc), exc, exc.__traceback__)
+            # Not handed to the task group: anyio would re-raise it wrapped in an
+            # ExceptionGroup, and callers could no longer catch LaunchError.
+            await self._stack.__aexit__(None, None, None)
             raise
         return self
 
