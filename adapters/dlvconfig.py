@@ -153,12 +153,10 @@ def _aliases(top: _Map, path: str) -> dict[str, str]:
     by_alias: dict[str, str] = {}
     for command, names in table.items():
         line = table.key_lines[command]
-        if isinstance(names, str):
-            names = [names]
         if names is None:
             continue
         if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
-            raise DlvConfigError(path, line, f"the aliases of {command} must be a list of names, not {names!r}")
+            raise DlvConfigError(path, line, f"the aliases of {command} must be a list of names ([a, b]), not {names!r}")
         for name in names:
             if by_alias.get(name, command) != command:
                 raise DlvConfigError(path, line, f"alias {name!r} is given to both {by_alias[name]} and {command}")
@@ -524,7 +522,7 @@ def _split_key(text: str) -> tuple[str, str] | None:
         if after.startswith(":") and (len(after) == 1 or after[1] == " "):
             return text[: i + 1], after[1:].strip()
         return None
-    if text[0] in "[{#" or text == "-" or text.startswith("- "):
+    if text[0] in "[{#" or text[0] in _UNSUPPORTED or text == "-" or text.startswith("- "):
         return None
     colon = next((i for i, c in enumerate(text) if c == ":" and text[i + 1 : i + 2] in ("", " ")), None)
     if not colon:

@@ -356,7 +356,7 @@ class _Converter:
         raw_program = self.string("program")
         if not raw_program:
             raise self.fail("program is missing", "set it to a package directory, a .go file or (exec) a binary")
-        program = self.program(raw_program)
+        program = self.program(raw_program, may_be_package=mode in ("auto", "debug", "test"))
         if mode == "auto":
             mode = "test" if program.endswith("_test.go") else "debug"
         if mode == "test" and program.endswith("_test.go"):
@@ -383,12 +383,12 @@ class _Converter:
             env=self.env() or None,
         )
 
-    def program(self, value: str) -> str:
-        """A file-system path (made absolute against the workspace) or, if nothing exists
-        there, a package import path as given (``example.com/cmd/server``)."""
+    def program(self, value: str, *, may_be_package: bool) -> str:
+        """A file-system path (made absolute against the workspace) or, when a package is
+        allowed and nothing exists there, a package import path as given (``example.com/cmd``)."""
         expanded = os.path.expanduser(value)
         candidate = os.path.normpath(os.path.join(self.workspace, expanded))
-        if os.path.isabs(expanded) or os.path.exists(candidate) or expanded.startswith("."):
+        if not may_be_package or os.path.isabs(expanded) or os.path.exists(candidate) or expanded.startswith("."):
             return candidate
         return value
 
