@@ -970,10 +970,11 @@ class GoroutineCensus:
                 self._warm_stop = self.stop
             self._check_stopped()
             chan = ListGoroutinesFilter(Kind=FILTER_WAITING_ON_CHANNEL, Arg=expr)
-            out = await client.list_goroutines(0, limit, filters=[chan], scope=self._scope())
+            # One more than wanted tells whether there are more (Delve ≤ 1.27.1 may even
+            # return count+1 waiters, with Nextg −1, so Nextg cannot tell).
+            out = await client.list_goroutines(0, limit + 1, filters=[chan], scope=self._scope())
         found = out.Goroutines or []
-        # Delve returns up to limit+1 waiters and then Nextg -1 when there are more.
-        return ChannelWaiters(expr, tuple(found[:limit]), len(found) > limit or out.Nextg >= 0)
+        return ChannelWaiters(expr, tuple(found[:limit]), len(found) > limit)
 
     # ----- clocks -----
 

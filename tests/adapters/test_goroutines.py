@@ -368,6 +368,8 @@ async def test_channel_waiters_lists_the_goroutines_blocked_on_a_channel(prog):
         assert {g.labels["wave"] for g in waiters.goroutines} == {"0", "1"}
         few = await census.channel_waiters("main.waveCh", limit=100)
         assert len(few.goroutines) == 100 and few.truncated
+        exactly = await census.channel_waiters("main.waveCh", limit=500)
+        assert len(exactly.goroutines) == 500 and not exactly.truncated
         assert (await census.channel_waiters("main.readyCalls")).goroutines == ()
         with pytest.raises(CensusError, match="noSuchChannel"):
             await census.channel_waiters("noSuchChannel")
