@@ -73,8 +73,10 @@ SSH_OPTIONS = (
     "-o", "ServerAliveCountMax=3",
 )  # fmt: skip
 
+POLICY_REFUSAL_S = 3.0
 _EXIT_MKDIR = 97
 _EXIT_NO_DLV = 98
+_CHANNEL_REFUSED = re.compile(r"open failed: (administratively prohibited|connect failed: open failed)")
 _LISTENING = re.compile(rb"API server listening at: [^\n]*\n")
 
 
@@ -263,11 +265,20 @@ class SshTarget:
 
     async def _wait_ready(self, local_socket: str) -> None:
         """Wait for dlv's listening line, then for a GetVersion reply through the tunnel."""
+        refused_since: float | None = None
         while True:
             if self.exit_status is not None:
                 raise await self._failure()
-            if self._listening and os.path.exists(local_socket) and await _probe(local_socket):
-                return
+            if self._listening and os.path.exists(local_socket):
+                if await _probe(local_socket):
+                    return
+                if _CHANNEL_REFUSED.search(self.log()):
+                    # sshd words a policy refusal and a dead dlv alike; only a dlv that stays
+                    # up (its script has not reported its exit) means forwarding is forbidden
+                    now = anyio.current_time()
+                    refused_since = refused_since or now
+                    if now - refused_since > POLICY_REFUSAL_S and "exited" not in self._markers:
+                        raise explain_failure(self.request, self.log(), None, {**self._markers, "forward": "refused"})
             await self._next_change(0.5)
 
     def _notify(self) -> None:
@@ -465,6 +476,12 @@ def explain_failure(request: SshRequest, log: str, status: int | None, markers: 
         )
     if "mkdir" in markers or status == _EXIT_MKDIR:
         return LaunchError(f"could not create a private directory in {REMOTE_TMP} on {host}", "check that /tmp is writable there", log)
+    if markers.get("forward") == "refused":
+        return LaunchError(
+            f"the SSH server on {host} does not allow forwarding a unix socket",
+            "ask for AllowStreamLocalForwarding yes (and no DisableForwarding) in its sshd_config",
+            log,
+        )
     if status == 255 or "exited" not in markers:
         for pattern, message, hint in _SSH_FAILURES:
             if re.search(pattern, log):
@@ -507,11 +524,6 @@ _SSH_FAILURES = (
     ),
     (r"Connection refused", "{host} refused the SSH connection", "is sshd running there, on that port (-p)?"),
     (r"Connection timed out|Operation timed out", "connecting to {host} timed out", "check the network path (or use -J for a jump host)"),
-    (
-        r"administratively prohibited|forwarding.*disabled|Could not request local forwarding",
-        "the SSH server on {host} does not allow forwarding a unix socket",
-        "ask for AllowStreamLocalForwarding yes (and no DisableForwarding) in its sshd_config",
-    ),
 )
 
 

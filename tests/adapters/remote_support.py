@@ -95,7 +95,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_sshd(directory: Path) -> SshServer:
+def start_sshd(directory: Path, extra_config: tuple[str, ...] = ()) -> SshServer:
     """sshd -D on a free loopback port, key-only login for the current user."""
     directory.mkdir(parents=True, exist_ok=True)
     _keygen(directory / "hostkey")
@@ -124,7 +124,7 @@ def start_sshd(directory: Path) -> SshServer:
                     "PermitRootLogin prohibit-password",
                     "UsePAM no",
                     "PidFile none",
-                    "AllowStreamLocalForwarding yes",
+                    *(extra_config or ("AllowStreamLocalForwarding yes",)),
                     "LogLevel VERBOSE",
                     "",
                 ]
