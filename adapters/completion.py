@@ -228,9 +228,9 @@ def _zsh_action(kind: str | None, choices: list[str]) -> str:
     if kind == FILE:
         return "_files"
     if kind == DIR:
-        return "_files -/"
+        return "_path_files -/"
     if kind == PID:
-        return "_pids"
+        return "{compadd -- $(ps -eo pid= 2>/dev/null)}"  # _pids lists only this terminal's
     if kind == HOST:
         return "_hosts"
     if kind and kind.startswith("command:"):
