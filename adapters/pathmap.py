@@ -26,12 +26,16 @@ import subprocess
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import anyio
 import msgspec
 
 from .dlv.client import DelveClient, DelveError
 from .dlv.types import EvalScope, LoadConfig, PackageBuildInfo
+
+if TYPE_CHECKING:
+    from .session import DebugSession
 
 Rule = tuple[str, str]
 
@@ -356,3 +360,29 @@ async def unreadable_sources(client: DelveClient, rules: Sequence[Rule], under: 
         if not os.path.isfile(to_local(source, rules)):
             missing.append(source)
     return missing
+
+
+async def auto_map(session: DebugSession, local_root: str) -> Guess | None:
+    """What the app runs at the first stop: when some of the program's sources cannot be read
+    through the session's rules, guess more and append them (the user's rules keep priority).
+
+    Returns the guess (to show the user), or None when every source was readable already.
+    The session must be stopped.
+    """
+    client = session.client
+    if client is None:
+        return None
+    if not await unreadable_sources(client, session.substitute_path):
+        return None
+    guess = await guess_rules(client, session.dlv_version, local_root)
+    session.substitute_path[:] = merge_rules(session.substitute_path, guess.rules)
+    return guess
+
+
+def describe_guess(guess: Guess) -> str:
+    """One message for the console: the rules added, or why none could be."""
+    if guess.rules:
+        rules = "; ".join(f"{a or '(relative)'} → {b or '(relative)'}" for a, b in guess.rules)
+        return f"substitute-path guessed ({', '.join(guess.methods)}): {rules} — change with config substitute-path"
+    why = "; ".join(guess.notes) or "no local module matches the program's packages"
+    return f"some sources are not readable here and no substitute-path could be guessed: {why}"

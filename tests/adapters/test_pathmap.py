@@ -179,6 +179,23 @@ async def test_guessed_rules_resolve_local_paths(moved, dlv_path, marker_line, u
         await assert_local_breakpoint_works(s, moved, line)
 
 
+async def test_auto_map_adds_guessed_rules_after_the_users(moved, dlv_path):
+    user_rule = ("/somewhere/else", "/tmp")
+    async with DebugSession(spec_for(moved, dlv_path), substitute_path=[user_rule]) as s:
+        guess = await pathmap.auto_map(s, str(moved.local_dir))
+        assert guess is not None
+        assert s.substitute_path[0] == user_rule
+        assert (str(moved.build_dir), str(moved.local_dir)) in s.substitute_path
+        assert str(moved.build_dir) in pathmap.describe_guess(guess)
+        assert await pathmap.auto_map(s, str(moved.local_dir)) is None  # nothing left to map
+
+
+async def test_auto_map_leaves_a_local_build_alone(go_bin, dlv_path, fixture_src):
+    async with DebugSession(LaunchSpec(mode="exec", program=str(go_bin["prog"]), dlv_path=str(dlv_path))) as s:
+        assert await pathmap.auto_map(s, str(fixture_src["prog"])) is None
+        assert s.substitute_path == []
+
+
 async def test_main_import_path_is_read_from_the_program(moved, dlv_path):
     async with DebugSession(spec_for(moved, dlv_path)) as s:
         assert s.client is not None
