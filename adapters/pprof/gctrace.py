@@ -129,7 +129,7 @@ class GCTraceFilter:
 
 
 def _could_be_gctrace(partial: bytes) -> bool:
-    if len(partial) < len(_PREFIX):
+    if len(partial) <= len(_PREFIX):
         return _PREFIX.startswith(partial)
     return partial.startswith(_PREFIX) and partial[3:4].isdigit()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 
+import pytest
+
 from godbg_tui.adapters.pprof.gctrace import GCTraceFilter, parse_gctrace_line, with_gctrace
 
 LINE = (
@@ -24,15 +26,18 @@ def test_parse_current_and_older_formats():
     assert parse_gctrace_line("gc is fun") is None and parse_gctrace_line("hello") is None
 
 
-def test_filter_keeps_program_output_and_takes_gc_lines_across_chunks():
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 7, 13])
+def test_filter_keeps_program_output_and_takes_gc_lines_across_chunks(size):
     f = GCTraceFilter()
     stream = f"hello\r\n{LINE}\r\nprompt> ".encode()
     shown, events = b"", []
-    for i in range(0, len(stream), 7):
-        out, found = f.feed(stream[i : i + 7])
+    for i in range(0, len(stream), size):
+        out, found = f.feed(stream[i : i + size])
         shown += out
         events += found
     assert shown == b"hello\r\nprompt> " and [e.number for e in events] == [14]
+    whole = GCTraceFilter()
+    assert whole.feed(b"gc ")[0] == b"", "a chunk that ends right after the prefix may still be gctrace"
     out, found = f.feed(b"gc")
     assert out == b"" and f.feed(b"ood\n") == (b"gcood\n", [])
     assert f.feed(b"gc 1")[0] == b"" and f.flush() == b"gc 1"
