@@ -238,7 +238,7 @@ class SshTarget:
                 preexec_fn=_die_with_parent(os.getpid()),
             )
         except OSError as exc:
-            shutil.rmtree(self.local_dir, ignore_errors=True)
+            self._release()
             raise LaunchError(f"could not run {ssh}: {exc.strerror}") from exc
         _live_targets.add(self)
         assert self._proc.stdout is not None and self._proc.stderr is not None

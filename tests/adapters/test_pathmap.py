@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -70,6 +71,13 @@ def test_round_trip_through_one_rule(remote, local, rest):
 def test_merge_rules_keeps_the_first_rule_per_source():
     merged = pathmap.merge_rules([("/a", "/user")], [("/a", "/config"), ("/b", "/config")], [("/b", "/guess"), ("/c", "/guess")])
     assert merged == [("/a", "/user"), ("/b", "/config"), ("/c", "/guess")]
+
+
+def test_config_file_entries_decode_in_delves_order():
+    entries = msgspec.convert([{"from": "/build", "to": "/src"}, {"to": "/rel"}], list[pathmap.SubstituteRule])
+    assert pathmap.rules_from_entries(entries) == [("/build", "/src"), ("", "/rel")]
+    with pytest.raises(msgspec.ValidationError, match="unknown field"):
+        msgspec.convert([{"form": "/typo"}], list[pathmap.SubstituteRule])
 
 
 # ---------------------------------------------------------------------------------------------
