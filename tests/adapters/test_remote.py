@@ -178,11 +178,15 @@ async def test_quit_while_the_program_runs_kills_what_exec_started(sshd, dlv_pat
 CHILD = """
 import anyio, json, sys
 from godbg_tui.adapters.remote import SshRequest, SshTarget
+from godbg_tui.adapters.session import DebugSession
 async def main():
     target = SshTarget(SshRequest(**json.loads(sys.argv[1])))
     await target.start()
-    print(json.dumps([target.remote_dir, target.local_dir]), flush=True)
-    await anyio.sleep(3600)
+    async with DebugSession(target.spec) as s:
+        await s.set_breakpoint("main.tick")
+        await s.continue_()
+        print(json.dumps([target.remote_dir, target.local_dir, s.current_location().function.name]), flush=True)
+        await anyio.sleep(3600)
 anyio.run(main)
 """
 
@@ -194,7 +198,8 @@ async def test_sigkill_of_godbg_ends_the_remote_dlv_and_detaches(sshd, dlv_path,
     try:
         with anyio.fail_after(60):
             line = await anyio.to_thread.run_sync(child.stdout.readline)
-        remote_dir, local_dir = json.loads(line)
+        remote_dir, local_dir, stopped_in = json.loads(line)
+        assert stopped_in == "main.tick"  # killed while stopped at a breakpoint
         assert attachee.tracer() != 0 and remote_dlvs(remote_dir)
         child.send_signal(signal.SIGKILL)
         child.wait()
@@ -203,6 +208,7 @@ async def test_sigkill_of_godbg_ends_the_remote_dlv_and_detaches(sshd, dlv_path,
         assert remote_dlvs(remote_dir) == []
         before = attachee.ticks()
         await eventually(lambda: attachee.ticks() > before + 2, what="the process to keep running")
+        assert attachee.alive()  # no breakpoint instruction was left behind to SIGTRAP it
         assert os.path.exists(local_dir)  # only a later run can tell it is orphaned
         assert local_dir in sweep_stale_private_dirs()
     finally:
