@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from .dlv.client import DelveClient, DelveError, ListGoroutinesOut, RPCError
-from .events import Closed, Exited, Launching, Phase, Running, SessionFailed, Stopped
 from .dlv.types import (
     FILTER_WAITING_ON_CHANNEL,
     GOROUTINE_FIELD,
@@ -41,6 +40,7 @@ from .dlv.types import (
     Location,
     Stackframe,
 )
+from .events import Closed, Exited, Launching, Phase, Running, SessionFailed, Stopped
 
 if TYPE_CHECKING:
     from .session import DebugSession
