@@ -78,6 +78,7 @@ STOP_REASONS_BY_COMMAND = {
 PANIC_BREAKPOINT_ID = -1
 FATAL_THROW_BREAKPOINT_ID = -2
 EXITED_RE = re.compile(r"Process (\d+) has exited with status (-?\d+)")
+NO_TESTS_RAN = b"testing: warning: no tests to run"
 
 
 class SessionError(Exception):
@@ -315,8 +316,19 @@ class DebugSession:
 
     async def _pump_output(self) -> None:
         assert self.server is not None
+        tail, warned = b"", False
         async for stream, data in self.server.program_output():
             self._emit(Output(stream, data))
+            if self.spec.mode == "test" and not warned:
+                tail = (tail + data)[-len(NO_TESTS_RAN) - 4096 :]
+                if NO_TESTS_RAN in tail:
+                    warned = True
+                    pattern = f" -run {self.spec.test_run!r}" if self.spec.test_run else ""
+                    self._message(
+                        "warning",
+                        f"no test in {self.spec.program or '.'} matches{pattern}: nothing ran; "
+                        f"`go test -list . {self.spec.program or '.'}` lists the tests",
+                    )
 
     async def write_stdin(self, data: bytes) -> None:
         if self.server is None:
