@@ -7,6 +7,8 @@ tests/conftest.py judges only what the code under test left behind.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -51,10 +53,12 @@ def remote_dlv(dlv_path, tmp_path: Path) -> Iterator[Callable[..., RemoteDlv]]:
     started: list[RemoteDlv] = []
 
     def start(program: Path | str, *args: str) -> RemoteDlv:
-        server = RemoteDlv.start(dlv_path, program, args, tmp_path / f"remote-{len(started)}")
+        # A short socket path: it has to fit sun_path, and the status bar shows the address.
+        server = RemoteDlv.start(dlv_path, program, args, Path(tempfile.mkdtemp(prefix="rdlv-", dir="/tmp")))
         started.append(server)
         return server
 
     yield start
     for server in started:
         server.stop()
+        shutil.rmtree(server.sock.parent, ignore_errors=True)

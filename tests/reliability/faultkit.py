@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from support import wait_until
+from support import WaitTimeout, wait_until
 
 VENV_BIN = Path(sys.executable).parent
 GODBG = VENV_BIN / "godbg-tui"
@@ -121,7 +121,11 @@ class Target:
     def keeps_working(self, timeout: float = 5.0) -> bool:
         """True once it prints something new: it runs, and is not stuck on a breakpoint."""
         before = len(self.output())
-        return bool(wait_until(lambda: len(self.output()) > before, timeout=timeout, message="new output from the target"))
+        try:
+            wait_until(lambda: len(self.output()) > before, timeout=timeout)
+        except WaitTimeout:
+            return False
+        return True
 
     def stop(self) -> None:
         if self.proc.stdin:
@@ -239,10 +243,14 @@ class Terminal:
     server: str = field(default_factory=lambda: f"godbg-rel-{uuid.uuid4().hex[:8]}")
 
     def __post_init__(self) -> None:
-        env = {"PS1": PROMPT, "ENV": "", **self.env}
+        rc = self.workdir / ".dashrc"
+        rc.write_text(f"PS1='{PROMPT}'\n")
+        env = {"ENV": str(rc), **self.env}
         flags = [a for k, v in env.items() for a in ("-e", f"{k}={v}")]
         width, height = self.size
-        _tmux(self.server, "new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), "-c", str(self.workdir), *flags, "dash -i")
+        # COLUMNS/LINES inherited from the test run would override the pane's real size.
+        shell = "env -u COLUMNS -u LINES dash -i"
+        _tmux(self.server, "new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), "-c", str(self.workdir), *flags, shell)
         _tmux(self.server, "set-option", "-g", "remain-on-exit", "off")
         wait_until(lambda: PROMPT.strip() in self.screen(), message="the shell prompt")
 

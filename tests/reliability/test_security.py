@@ -242,6 +242,18 @@ SHELL_CALLS = {
     ("subprocess", "getstatusoutput"),
 }
 SHELLS = {"sh", "/bin/sh", "bash", "/bin/bash", "dash", "zsh", "/usr/bin/env"}
+SPAWNERS = {"Popen", "run", "call", "check_call", "check_output", "run_process", "open_process", "create_subprocess_exec", "execv", "execvp", "execvpe", "spawnv", "spawnvp"}
+
+
+def _spawns_a_shell(node: ast.Call) -> bool:
+    """A process-starting call whose argument vector starts with a shell binary."""
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if name not in SPAWNERS or not node.args:
+        return False
+    argv = node.args[1] if name.startswith(("execv", "spawnv")) and len(node.args) > 1 else node.args[0]
+    first = argv.elts[0] if isinstance(argv, (ast.List, ast.Tuple)) and argv.elts else argv
+    return isinstance(first, ast.Constant) and first.value in SHELLS
 
 
 def test_no_shell_in_the_source():
@@ -255,8 +267,8 @@ def test_no_shell_in_the_source():
                 offenders.append(f"{where} shell=")
             elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and (node.value.id, node.attr) in SHELL_CALLS:
                 offenders.append(f"{where} {node.value.id}.{node.attr}")
-            elif isinstance(node, ast.Constant) and node.value in SHELLS:
-                offenders.append(f"{where} {node.value!r}")
+            elif isinstance(node, ast.Call) and _spawns_a_shell(node):
+                offenders.append(f"{where} runs a shell")
     assert offenders == []
 
 

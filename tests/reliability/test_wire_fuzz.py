@@ -221,14 +221,14 @@ def test_the_fuzzing_seed_is_a_valid_profile():
     assert len(profile.stacks) == 2 and profile.totals()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=2048))
 def test_random_bytes_are_a_profile_or_a_decode_error(data):
     with contextlib.suppress(ProfileDecodeError):
         decode_profile(data)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(st.data())
 def test_damaged_profiles_are_a_profile_or_a_decode_error(data):
     raw = bytearray(data.draw(st.sampled_from([VALID, gzip.compress(VALID)])))

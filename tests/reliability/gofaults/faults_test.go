@@ -1,6 +1,6 @@
 // Package gofaults holds the tests the reliability suite debugs in `dlv test` mode:
-// one that runs until it is killed, one that fails and one that panics. Run one at a
-// time with -test.run.
+// one that runs until it is killed, one that fails, one that panics and one that
+// prints output meant to wreck a terminal. Run one at a time with -test.run.
 package gofaults
 
 import (
@@ -30,4 +30,16 @@ func TestFails(t *testing.T) {
 
 func TestPanics(t *testing.T) {
 	panic("gofaults: deliberate panic")
+}
+
+// TestNoisyOutput prints what a terminal would obey (clear screen, leave the alternate
+// screen, set the title, colours, C1 controls, bidi overrides, invalid UTF-8), then
+// keeps running so the screen can be inspected.
+func TestNoisyOutput(t *testing.T) {
+	fmt.Print("\x1b[2J\x1b[H\x1b[?1049l\x1b]0;pwned-title\x07\x1b[31mSHOULD-NOT-BE-RED\x1b[0m \x9b2J \x07\x08 " +
+		"\u202eevil-rtl \u200bzero-width \u6f22\u5b57 \U0001F389 e\u0301 \xff\xfe\r\n")
+	fmt.Println("noisy output done")
+	for {
+		time.Sleep(time.Second)
+	}
 }
