@@ -61,6 +61,7 @@ from .events import (
     Stopped,
     TraceHit,
 )
+from .pathmap import to_local, to_remote
 
 log = logging.getLogger(__name__)
 
@@ -507,17 +508,11 @@ class DebugSession:
                 self._message("warning", f"{newest[1]} is newer than the binary: rebuild it, or what you see may not match the code")
 
     def map_to_local(self, path: str) -> str:
-        """Binary path → local path through substitute-path rules."""
-        for remote, local in self.substitute_path:
-            if path == remote or path.startswith(remote.rstrip("/") + "/"):
-                return local.rstrip("/") + path[len(remote.rstrip("/")) :]
-        return path
+        """Binary path → local path through substitute-path rules (Delve's semantics)."""
+        return to_local(path, self.substitute_path)
 
     def map_to_remote(self, path: str) -> str:
-        for remote, local in self.substitute_path:
-            if path == local or path.startswith(local.rstrip("/") + "/"):
-                return remote.rstrip("/") + path[len(local.rstrip("/")) :]
-        return path
+        return to_remote(path, self.substitute_path)
 
     # ----- run control -----
 
