@@ -12,6 +12,7 @@ addresses (test_connect_warns_about_remote_address).
 from __future__ import annotations
 
 import ast
+import ipaddress
 import json
 import os
 import shutil
@@ -300,3 +301,41 @@ async def test_hostile_build_flags_and_test_regex_are_not_expanded(fixture_src, 
         argv = cmdline(s.target_pid)
         assert argv[argv.index("-test.run") + 1] == "^TestAdd$|$(touch pwned-run)"
     assert not list(tmp_path.glob("pwned*")) and not list(fixture_src["testpkg"].glob("pwned*"))
+
+
+# ---------------------------------------------------------------------------------------------
+# pprof discovery only knocks on loopback
+
+
+LISTENER = """\
+import socket, sys, time
+socks = []
+for host in sys.argv[1:]:
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    s.bind((host, 0))
+    s.listen()
+    socks.append(s)
+print(" ".join(f"{h}={s.getsockname()[1]}" for h, s in zip(sys.argv[1:], socks)), flush=True)
+time.sleep(60)
+"""
+
+
+def test_pprof_discovery_only_considers_loopback_listeners():
+    """Probing sends HTTP requests; a program's public listeners are never probed unasked."""
+    from godbg_tui.adapters.pprof.endpoint import listening_sockets
+
+    host = _non_loopback_ipv4()
+    hosts = ["127.0.0.1", "0.0.0.0", *([host] if host else [])]
+    child = subprocess.Popen([sys.executable, "-c", LISTENER, *hosts], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout
+        ports = dict(pair.split("=") for pair in child.stdout.readline().split())
+        found = {(s.host, s.port) for s in listening_sockets(child.pid)}
+        assert ("127.0.0.1", int(ports["127.0.0.1"])) in found
+        assert ("127.0.0.1", int(ports["0.0.0.0"])) in found, "a wildcard listener is reached over loopback"
+        if host:
+            assert all(port != int(ports[host]) for _, port in found), "a listener on a public address is left alone"
+        assert all(ipaddress.ip_address(h).is_loopback for h, _ in found)
+    finally:
+        child.kill()
+        child.wait()
