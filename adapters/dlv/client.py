@@ -141,7 +141,7 @@ class ReplyReader:
             if line.strip():
                 try:
                     out.append(self._decoder.decode(line))
-                except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
+                except (msgspec.DecodeError, msgspec.ValidationError, RecursionError, UnicodeDecodeError) as exc:
                     # RecursionError: msgspec's answer to absurdly deep nesting
                     raise ProtocolError(f"malformed reply from Delve: {exc}") from exc
 
@@ -337,7 +337,7 @@ class DelveClient:
             raise ProtocolError(f"{method}: reply without result")
         try:
             return msgspec.json.decode(raw, type=result_type)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
             raise ProtocolError(f"{method}: unexpected reply shape: {exc}") from exc
 
     # ----- typed methods, one per RPC, named as Delve names them -----

@@ -107,18 +107,35 @@ def is_gzip(data: bytes) -> bool:
     return data[:2] == b"\x1f\x8b"
 
 
-def gunzip(data: bytes) -> bytes:
-    """Raw profile bytes from a gzipped or plain profile.proto payload."""
+MAX_INFLATED_BYTES = 512 * 1024 * 1024
+
+
+def gunzip(data: bytes, max_bytes: int | None = None) -> bytes:
+    """Raw profile bytes from a gzipped or plain profile.proto payload.
+
+    Inflation is bounded: a gzip bomb fails with ProfileDecodeError instead of
+    eating memory (real heap profiles are a few MB).
+    """
     if not is_gzip(data):
         return data
+    max_bytes = MAX_INFLATED_BYTES if max_bytes is None else max_bytes
+    out = bytearray()
+    rest = data
     try:
-        inflater = zlib.decompressobj(wbits=31)
-        raw = inflater.decompress(data)
-        if inflater.unused_data or not inflater.eof:
-            return gzip.decompress(data)  # several gzip members, or a truncated one
-        return raw
-    except (OSError, EOFError, zlib.error) as exc:
+        while rest:
+            inflater = zlib.decompressobj(wbits=31)
+            chunk = rest
+            while chunk:
+                out += inflater.decompress(chunk, max_bytes + 1 - len(out))
+                if len(out) > max_bytes:
+                    raise ProfileDecodeError(f"profile larger than {max_bytes} bytes when inflated")
+                chunk = inflater.unconsumed_tail
+            if not inflater.eof:
+                raise ProfileDecodeError("corrupt gzip data: truncated stream")
+            rest = inflater.unused_data if is_gzip(inflater.unused_data) else b""
+    except zlib.error as exc:
         raise ProfileDecodeError(f"corrupt gzip data: {exc}") from exc
+    return bytes(out)
 
 
 def content_key(raw: bytes) -> bytes:
@@ -158,6 +175,8 @@ def _varint(buf: bytes, pos: int) -> tuple[int, int]:
         if b < 0x80:
             return result, pos
         shift += 7
+        if shift >= 70:
+            raise ProfileDecodeError("malformed varint longer than 10 bytes")
 
 
 def _packed(chunk: bytes) -> list[int]:
@@ -174,14 +193,14 @@ def _packed(chunk: bytes) -> list[int]:
         else:
             x |= (c & 0x7F) << shift
             shift += 7
+            if shift >= 70:
+                raise ProfileDecodeError("malformed varint longer than 10 bytes")
     return out
 
 
 def _skip(buf: bytes, pos: int, wire: int) -> int:
     if wire == 0:
-        while buf[pos] & 0x80:
-            pos += 1
-        return pos + 1
+        return _varint(buf, pos)[1]
     if wire == 2:
         length, pos = _varint(buf, pos)
         return pos + length
