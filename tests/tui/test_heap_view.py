@@ -1,0 +1,147 @@
+"""HeapScreen / HeapView under Pilot against real dlv and the leaky fixture (gctrace on)."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+from support import async_wait_until
+from textual.app import App
+from textual.widgets import DataTable, Static
+
+from godbg_tui.adapters.dlv.launcher import LaunchSpec
+from godbg_tui.adapters.events import Output, Phase
+from godbg_tui.adapters.pprof.gctrace import with_gctrace
+from godbg_tui.adapters.pprof.history import HeapSource
+from godbg_tui.adapters.pprof.monitor import HeapMonitor
+from godbg_tui.adapters.pprof.report import Granularity
+from godbg_tui.adapters.session import DebugSession
+from godbg_tui.tui.screens.heap import HeapScreen
+from godbg_tui.tui.widgets.heap_view import LEAK_MARK, HeapStacks, HeapView, format_amount
+
+
+class HeapApp(App[None]):
+    """Pushes HeapScreens on request and records what each was dismissed with."""
+
+    def __init__(self, session: DebugSession) -> None:
+        super().__init__()
+        self.session = session
+        self.results: list[object] = []
+
+    def open_heap(self) -> HeapScreen:
+        screen = HeapScreen(self.session)
+        self.push_screen(screen, self.results.append)
+        return screen
+
+
+async def run_until_gcs(session: DebugSession, monitor: HeapMonitor, tg, count: int) -> None:
+    """Resume and halt again once ``count`` more GCs have happened (per gctrace)."""
+    start = len(monitor.history.gc_events)
+    tg.start_soon(session.continue_)
+    await async_wait_until(lambda: len(monitor.history.gc_events) >= start + count, timeout=30)
+    await session.halt()
+    assert session.phase == Phase.STOPPED
+
+
+def header(view: HeapView) -> str:
+    return str(view.query_one("#heap-header", Static).render())
+
+
+def name_cell(view: HeapView, row: int) -> str:
+    return view.query_one("#heap-top", DataTable).get_row_at(row)[-1].plain
+
+
+def test_amounts_read_like_pprof():
+    assert format_amount(512, "bytes") == "512B"
+    assert format_amount(1536 * 1024, "bytes") == "1.5MB"
+    assert format_amount(-2048, "bytes", signed=True) == "-2kB"
+    assert format_amount(2048, "bytes", signed=True) == "+2kB"
+    assert format_amount(12_345, "count") == "12.35k"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (250, 70)])
+async def test_leak_suspect_sample_types_lines_and_stacks(go_bin, dlv_path, size):
+    spec = LaunchSpec(mode="exec", program=str(go_bin["leaky"]), dlv_path=str(dlv_path), env=with_gctrace())
+    async with DebugSession(spec) as session:
+        app = HeapApp(session)
+        async with app.run_test(size=size) as pilot, anyio.create_task_group() as tg:
+            monitor = HeapScreen.monitor_for(app, session)
+            session.subscribe(lambda e: isinstance(e, Output) and monitor.filter_output(e.data))
+            screen = app.open_heap()
+            await pilot.pause()
+            view = screen.query_one(HeapView)
+            assert monitor.visible and screen.monitor is monitor
+
+            def top_is_flagged_leak() -> bool:
+                table = view.table
+                return bool(
+                    table is not None
+                    and table.rows
+                    and table.rows[0].name == "main.leakOnce"
+                    and table.rows[0].key in view.suspects
+                    and LEAK_MARK in name_cell(view, 0)
+                )
+
+            for _ in range(10):
+                kept = len(monitor.history.snapshots)
+                await run_until_gcs(session, monitor, tg, 1)
+                await async_wait_until(lambda: len(monitor.history.snapshots) > kept, timeout=30)
+                try:
+                    await async_wait_until(top_is_flagged_leak, timeout=2)
+                    break
+                except AssertionError:
+                    continue
+            else:
+                pytest.fail(f"main.leakOnce never flagged; suspects {list(view.suspects)}")
+            assert "main.churnOnce" not in view.suspects
+            churn = [i for i, r in enumerate(view.table.rows) if r.name == "main.churnOnce"]
+            assert all(LEAK_MARK not in name_cell(view, i) for i in churn)
+            assert monitor.history.latest.source is HeapSource.DELVE
+            assert "Delve bucket walk" in header(view) and "inuse_space" in header(view)
+            assert "1 sample / 512kB" in header(view)
+
+            await pilot.press("t")
+            await async_wait_until(lambda: view.table.sample_type == "inuse_objects" and "inuse_objects" in header(view))
+            assert "inuse_space" not in header(view)
+
+            await pilot.press("l")
+            await async_wait_until(lambda: view.table.granularity is Granularity.LINE)
+            await pilot.pause()
+            assert "main.go:" in name_cell(view, 0), name_cell(view, 0)
+            assert "lines" in header(view)
+
+            site = view.table.rows[0]
+            await pilot.press("enter")
+            await async_wait_until(lambda: view.showing_stacks)
+            stacks = screen.query_one(HeapStacks)
+            assert stacks.has_focus
+            frame = stacks.frame_at_cursor()
+            assert frame is not None and (frame.function, frame.line) == (site.function, site.line), "leaf first"
+            await pilot.press("b")
+            await async_wait_until(lambda: app.results)
+            assert app.results == [("break", frame.file, frame.line)]
+            assert not monitor.visible
+
+            # Reopened, the session's monitor and its history are still there.
+            screen = app.open_heap()
+            await pilot.pause()
+            view = screen.query_one(HeapView)
+            assert screen.monitor is monitor and monitor.visible
+            await async_wait_until(top_is_flagged_leak)
+            await pilot.press("enter")
+            await async_wait_until(lambda: view.showing_stacks)
+            await pilot.press("escape")
+            await async_wait_until(lambda: not view.showing_stacks)
+            assert app.screen is screen, "escape in the stacks panel goes back to the table"
+            await pilot.press("enter")
+            await async_wait_until(lambda: view.showing_stacks)
+            leaf = screen.query_one(HeapStacks).frame_at_cursor()
+            await pilot.press("enter")
+            await async_wait_until(lambda: len(app.results) == 2)
+            assert app.results[1] == ("source", leaf.file, leaf.line) and leaf.function == "main.leakOnce"
+
+            app.open_heap()
+            await pilot.pause()
+            await pilot.press("escape")
+            await async_wait_until(lambda: len(app.results) == 3)
+            assert app.results[2] is None and not monitor.visible
+            tg.cancel_scope.cancel()
