@@ -55,7 +55,9 @@ def test_amounts_read_like_pprof():
     assert format_amount(1536 * 1024, "bytes") == "1.5MB"
     assert format_amount(-2048, "bytes", signed=True) == "-2kB"
     assert format_amount(2048, "bytes", signed=True) == "+2kB"
-    assert format_amount(12_345, "count") == "12.35k"
+    assert format_amount(12_345, "count") == "12.3k"
+    assert format_amount(524_544, "bytes", signed=True) == "+512kB"
+    assert format_amount(1023 * 1024, "bytes") == "1023kB"
 
 
 @pytest.mark.parametrize("size", [(80, 24), (250, 70)])
@@ -83,7 +85,7 @@ async def test_leak_suspect_sample_types_lines_and_stacks(go_bin, dlv_path, size
 
             for _ in range(10):
                 kept = len(monitor.history.snapshots)
-                await run_until_gcs(session, monitor, tg, 1)
+                await run_until_gcs(session, monitor, tg, 2)
                 await async_wait_until(lambda: len(monitor.history.snapshots) > kept, timeout=30)
                 try:
                     await async_wait_until(top_is_flagged_leak, timeout=2)

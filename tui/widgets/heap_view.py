@@ -41,7 +41,7 @@ LEAK_MARK = "▲"
 
 
 def format_amount(value: float, unit: str, *, signed: bool = False) -> str:
-    """pprof-style short amounts: ``1.50MB``, ``12.3k``; ``+`` on growth when ``signed``."""
+    """Short amounts, three significant digits: ``1.5MB``, ``12.3k``, ``512kB``; ``+`` on growth when ``signed``."""
     sign = "-" if value < 0 else ("+" if signed and value > 0 else "")
     v = abs(value)
     if unit == "bytes":
@@ -52,7 +52,10 @@ def format_amount(value: float, unit: str, *, signed: bool = False) -> str:
     while v >= steps and i < len(suffixes) - 1:
         v /= steps
         i += 1
-    text = f"{v:.0f}" if i == 0 else f"{v:.2f}".rstrip("0").rstrip(".")
+    digits = 0 if i == 0 or v >= 100 else (1 if v >= 10 else 2)
+    text = f"{v:.{digits}f}"
+    if digits:
+        text = text.rstrip("0").rstrip(".")
     return f"{sign}{text}{suffixes[i]}"
 
 
@@ -320,6 +323,8 @@ class HeapView(Widget, can_focus=False):
         parts.append(self.sample_type)
         parts.append("lines" if self.granularity is Granularity.LINE else "functions")
         parts.append("Δ vs baseline" if monitor.history.baseline is not None else "Δ vs previous")
+        if self.suspects:
+            parts.append(f"{LEAK_MARK} {len(self.suspects)} leak suspect{'s' if len(self.suspects) > 1 else ''}")
         self.query_one("#heap-header", Static).update(Text(" · ".join(parts)))
         status = self.error or monitor.busy or monitor.status or self._hint()
         widget = self.query_one("#heap-status", Static)
@@ -382,7 +387,7 @@ class HeapView(Widget, can_focus=False):
             name = Text.assemble(
                 (f"{LEAK_MARK} ", self._style("heap-view--leak")),
                 name,
-                (f"  leak? {growth_rate(suspect)}", self._style("heap-view--leak")),
+                (f" {growth_rate(suspect)}", self._style("heap-view--leak")),
             )
         return [
             cell(format_amount(row.flat, unit)),
