@@ -147,3 +147,22 @@ async def test_leak_suspect_sample_types_lines_and_stacks(go_bin, dlv_path, size
             await async_wait_until(lambda: len(app.results) == 3)
             assert app.results[2] is None and not monitor.visible
             tg.cancel_scope.cancel()
+
+
+async def test_while_running_the_header_names_the_pprof_endpoint(go_bin, dlv_path):
+    spec = LaunchSpec(mode="exec", program=str(go_bin["leaky"]), dlv_path=str(dlv_path), env=with_gctrace())
+    async with DebugSession(spec) as session:
+        app = HeapApp(session)
+        async with app.run_test(size=(80, 24)) as pilot, anyio.create_task_group() as tg:
+            screen = app.open_heap()
+            await pilot.pause()
+            view = screen.query_one(HeapView)
+            tg.start_soon(session.continue_)
+            await async_wait_until(
+                lambda: "pprof http://127.0.0.1:" in header(view) and view.table is not None and view.table.rows,
+                timeout=30,
+            )
+            assert screen.monitor.requests >= 1 and screen.monitor.history.latest.source is HeapSource.HTTP
+            await session.halt()
+            await async_wait_until(lambda: view.query_one("#heap-spark").data, message="a sparkline point per stop")
+            tg.cancel_scope.cancel()
