@@ -101,6 +101,11 @@ async def test_leak_suspect_sample_types_lines_and_stacks(go_bin, dlv_path, size
             assert "Delve bucket walk" in header(view) and "inuse_space" in header(view)
             assert "1 sample / 512kB" in header(view)
 
+            await pilot.press("B")
+            await async_wait_until(lambda: "Δ vs baseline" in header(view))
+            assert monitor.history.baseline is monitor.history.latest
+            await async_wait_until(lambda: view.table.rows[0].delta_base == 0 and view.table.rows[0].delta_prev is not None)
+
             await pilot.press("t")
             await async_wait_until(lambda: view.table.sample_type == "inuse_objects" and "inuse_objects" in header(view))
             assert "inuse_space" not in header(view)

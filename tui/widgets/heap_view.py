@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -304,7 +305,7 @@ class HeapView(Widget, can_focus=False):
 
     # ----- painting -----
 
-    def _style(self, name: str):
+    def _style(self, name: str) -> Style:
         return self.get_component_rich_style(name, partial=True)
 
     def _paint_header(self) -> None:
@@ -368,10 +369,10 @@ class HeapView(Widget, can_focus=False):
             top.move_cursor(row=cursor, animate=False)
 
     def _cells(self, row: TopRow, unit: str, baseline: bool) -> list[Text]:
-        muted = self._style("heap-view--profiler") if row.profiler else None
+        muted: Style | None = self._style("heap-view--profiler") if row.profiler else None
         delta = row.delta_base if baseline else row.delta_prev
 
-        def cell(text: str, style=None) -> Text:
+        def cell(text: str, style: Style | None = None) -> Text:
             return Text(text, style=style or muted or "", justify="right")
 
         if delta is None or delta == 0:
