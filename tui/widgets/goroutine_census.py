@@ -32,6 +32,7 @@ from textual.widgets import Input, Static
 
 from godbg_tui.adapters.dlv.types import Goroutine
 from godbg_tui.adapters.goroutines import (
+    NO_CLOCK,
     CensusCancelled,
     CensusError,
     CensusProgress,
@@ -41,6 +42,7 @@ from godbg_tui.adapters.goroutines import (
     GoroutineFilters,
     GroupCensus,
     StackBuckets,
+    WaitClock,
     goroutine_state,
     group_label,
     sparkline,
@@ -109,6 +111,7 @@ class CensusRows(ScrollView, can_focus=False):
         self.cursor = 0
         self.group_by = "userloc"
         self.go_version: tuple[int, int, int] = (0, 0, 0)
+        self.clock: WaitClock = NO_CLOCK
         self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
 
     def changed(self) -> None:
@@ -167,9 +170,11 @@ class CensusRows(ScrollView, can_focus=False):
             fn = loc.function.name if loc.function else "?"
             where = f"{os.path.basename(loc.file) or '?'}:{loc.line} {fn}"
             labels = " ".join(f"{k}={v}" for k, v in sorted(g.labels.items())) if g.labels else ""
+            waited = self.clock.describe(g)
+            state = f"{goroutine_state(g, self.go_version)}, {waited}" if waited else goroutine_state(g, self.go_version)
             segments = [
                 Segment(f"{indent}goroutine {g.id} ", base + self._style("goroutine-census--member")),
-                Segment(f"[{goroutine_state(g, self.go_version)}] {where}", base),
+                Segment(f"[{state}] {where}", base),
                 Segment(f"  {labels}" if labels else "", base + self._style("goroutine-census--member")),
             ]
         else:
@@ -281,6 +286,7 @@ class GoroutineCensusView(Widget, can_focus=True):
         self._expanded: dict[str, tuple[list[Goroutine], int]] = {}
         self._progress: CensusProgress | None = None
         self._progress_due = False
+        self._count_text = ""
         self._prompt_kind = ""
         self._rows = CensusRows()
         self._header = Static(id="census-header")
@@ -333,7 +339,8 @@ class GoroutineCensusView(Widget, can_focus=True):
     async def _take(self) -> None:
         try:
             count = await self.census.count()
-            self._set_status(f"{count.describe()} · grouping…")
+            self._count_text = count.describe()
+            self._set_status(f"{self._count_text} · grouping…")
             snapshot = await self.census.take(
                 self.group_by, label_key=self.label_key, filters=self.filters, progress=self._on_progress
             )
@@ -359,8 +366,7 @@ class GoroutineCensusView(Widget, can_focus=True):
         self._progress_due = False
         progress = self._progress
         if progress is not None and self.snapshot is None:
-            count = progress.count.describe() if progress.count else ""
-            self._set_status(f"{count} · grouping… {progress.scanned:,} / {progress.slots:,}")
+            self._set_status(f"{self._count_text} · grouping… {progress.scanned:,} / {progress.slots:,}")
 
     def _summary(self, snapshot: CensusSnapshot) -> str:
         groups = len([g for g in snapshot.groups if g.total])
@@ -411,6 +417,7 @@ class GoroutineCensusView(Widget, can_focus=True):
                                         f"({self.snapshot.other_total:,} goroutines) not listed"))
         self._rows.rows = rows
         self._rows.group_by = self.group_by
+        self._rows.clock = self.snapshot.clock if self.snapshot is not None else NO_CLOCK
         self._rows.changed()
         self._update_header()
 
