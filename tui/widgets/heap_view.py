@@ -14,6 +14,7 @@ aggregates a profile.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import ClassVar
@@ -33,6 +34,8 @@ from godbg_tui.adapters.pprof.history import HeapHistory, HeapSnapshot, HeapSour
 from godbg_tui.adapters.pprof.monitor import HeapMonitor
 from godbg_tui.adapters.pprof.profile import Frame
 from godbg_tui.adapters.pprof.report import SAMPLE_TYPES, CallStack, Granularity, NodeKey, TopRow, TopTable, call_stacks, top_table
+
+log = logging.getLogger(__name__)
 
 REPAINT_S = 0.25  # ≤ 4 Hz
 AGE_TICK_S = 1.0
@@ -283,7 +286,8 @@ class HeapView(Widget, can_focus=False):
                         baseline=inputs.baseline.profile if inputs.baseline else None,
                     )
                     suspects = history.leak_suspects(inputs.granularity)
-            except (ValueError, IndexError) as exc:
+            except Exception as exc:  # a profile we cannot aggregate must not wedge the view
+                log.exception("heap table build failed")
                 error = f"cannot show {inputs.sample_type}: {exc}"
             self.post_message(self._TableBuilt(inputs, table, suspects, error))
 
@@ -413,7 +417,12 @@ class HeapView(Widget, can_focus=False):
         profile = latest.profile
 
         def work() -> None:
-            stacks, count = call_stacks(profile, row.key, sample_type, granularity, limit=MAX_STACKS)
+            try:
+                stacks, count = call_stacks(profile, row.key, sample_type, granularity, limit=MAX_STACKS)
+            except Exception as exc:  # reported, not raised into the UI
+                log.exception("heap call stacks failed")
+                self.notify(f"cannot list the call stacks of {row.name}: {exc}", severity="error")
+                return
             self.post_message(self._StacksBuilt(row, stacks, count, unit))
 
         self.run_worker(work, thread=True, group="heap", name="heap stacks", exit_on_error=False)
