@@ -16,6 +16,7 @@ from godbg_tui.adapters.pprof.monitor import HeapMonitor
 from godbg_tui.adapters.pprof.report import Granularity
 from godbg_tui.adapters.session import DebugSession
 from godbg_tui.tui.screens.heap import HeapScreen
+from godbg_tui.tui.widgets import heap_view
 from godbg_tui.tui.widgets.heap_view import LEAK_MARK, HeapStacks, HeapView, format_amount
 
 
@@ -154,7 +155,8 @@ async def test_leak_suspect_sample_types_lines_and_stacks(go_bin, dlv_path, size
             tg.cancel_scope.cancel()
 
 
-async def test_while_running_the_header_names_the_pprof_endpoint(go_bin, dlv_path):
+async def test_while_running_the_header_names_the_pprof_endpoint(go_bin, dlv_path, monkeypatch):
+    monkeypatch.setattr(heap_view, "MAX_ROWS", 2)
     spec = LaunchSpec(mode="exec", program=str(go_bin["leaky"]), dlv_path=str(dlv_path), env=with_gctrace())
     async with DebugSession(spec) as session:
         app = HeapApp(session)
@@ -164,9 +166,13 @@ async def test_while_running_the_header_names_the_pprof_endpoint(go_bin, dlv_pat
             view = screen.query_one(HeapView)
             tg.start_soon(session.continue_)
             await async_wait_until(
-                lambda: "pprof http://127.0.0.1:" in header(view) and view.table is not None and view.table.rows,
+                lambda: "pprof http://127.0.0.1:" in header(view) and view.table is not None and len(view.table.rows) > 2,
                 timeout=30,
             )
+            await pilot.pause()
+            top = view.query_one("#heap-top", DataTable)
+            assert top.row_count == 3, "two sites and a line saying how many more"
+            assert name_cell(view, 2).startswith(f"… {len(view.table.rows) - 2} more sites")
             assert screen.monitor.requests >= 1 and screen.monitor.history.latest.source is HeapSource.HTTP
             await session.halt()
             await async_wait_until(lambda: view.query_one("#heap-spark").data, message="a sparkline point per stop")
