@@ -14,7 +14,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
 import signal
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ from textual.screen import Screen
 
 from godbg_tui.adapters import events as ev
 from godbg_tui.adapters.commands import CommandInterpreter, CommandResult, run_script
+from godbg_tui.adapters.dlv.client import DelveError
 from godbg_tui.adapters.dlv.launcher import LaunchError, LaunchSpec
 from godbg_tui.adapters.dlv.types import Breakpoint
 from godbg_tui.adapters.session import DebugSession, SessionError, describe_spec
@@ -41,6 +45,7 @@ from godbg_tui.tui.screens.confirm import ConfirmScreen
 from godbg_tui.tui.screens.main import MainScreen, SessionEvent
 
 CLOSE_TIMEOUT_S = 20.0
+HANGUP_GRACE_S = 10.0
 
 
 class _RefreshingInterpreter:
@@ -52,7 +57,11 @@ class _RefreshingInterpreter:
         self.screen = screen
 
     async def execute(self, line: str) -> CommandResult:
-        result = await self.interp.execute(line)
+        self.screen.commands_running += 1  # the script prints the command's output: no narration
+        try:
+            result = await self.interp.execute(line)
+        finally:
+            self.screen.commands_running -= 1
         await self.screen.wait_refreshed()
         return result
 
@@ -111,6 +120,7 @@ class GodbgApp(App[int]):
         self._close_request: asyncio.Event | None = None
         self._session_done: asyncio.Event | None = None
         self._first_stop_seen = False
+        self._signalled = 0
         if spec is not None:
             self._open_project(spec)
 
@@ -131,16 +141,45 @@ class GodbgApp(App[int]):
             self.call_after_refresh(self.action_open_launcher)
 
     def install_signal_handlers(self) -> None:
-        """SIGTERM and SIGHUP (terminal or SSH gone) end the app; cli.py then closes the session."""
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(sig, self._on_signal, sig)
+        """SIGTERM and SIGHUP (terminal or SSH gone) close the session and end the app.
 
-    def _on_signal(self, sig: signal.Signals) -> None:
-        self.exit_code = 128 + sig
+        Plain signal handlers, not loop ones: they run in the main thread even when the
+        loop is stuck, as Textual is after a hang-up, blocked writing to a terminal that
+        no longer exists. A watchdog thread then makes sure dlv and the target go anyway.
+        """
+        self._loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        if self._signalled:
+            return
+        self._signalled = signum
+        self.exit_code = 128 + signum
+        grace = HANGUP_GRACE_S if signum == signal.SIGHUP else CLOSE_TIMEOUT_S + HANGUP_GRACE_S
+        threading.Thread(target=self._last_resort, args=(grace,), name="signal-watchdog", daemon=True).start()
+        self._loop.call_soon_threadsafe(self._leave_on_signal, signum)
+
+    def _leave_on_signal(self, signum: int) -> None:
+        if signum == signal.SIGHUP:
+            # No terminal to restore, and Textual would block writing to it: close and go.
+            asyncio.ensure_future(self._hang_up())
+            return
         if self._close_request is not None:
             self._close_request.set()
         self.exit(self.exit_code)
+
+    async def _hang_up(self) -> None:
+        await self.end_session(timeout=HANGUP_GRACE_S / 2)
+        os._exit(self.exit_code)
+
+    def _last_resort(self, grace: float) -> None:
+        """If the orderly exit has not happened within ``grace`` seconds, stop dlv and leave."""
+        time.sleep(grace)
+        session = self.session
+        if session is not None and session.server is not None:
+            session.server.kill_now()
+        os._exit(self.exit_code)
 
     def _open_project(self, spec: LaunchSpec) -> None:
         self.store = ProjectStore.for_spec(spec, self.state_dir)
@@ -171,7 +210,6 @@ class GodbgApp(App[int]):
             self._own_session(spec, self._close_request, self._session_done),
             group="session-owner",
             name=f"session {describe_spec(spec)}",
-            exit_on_error=False,
         )
 
     async def _own_session(self, spec: LaunchSpec, close_request: asyncio.Event, done: asyncio.Event) -> None:
@@ -187,7 +225,9 @@ class GodbgApp(App[int]):
             self.main_screen.status.detail = exc.message
             self.main_screen.console.message("error", str(exc))
             self.show_error("Could not start the debugger", str(exc), exc.output)
-        except SessionError as exc:
+        except (SessionError, DelveError) as exc:
+            self.main_screen.status.state = "failed"
+            self.main_screen.status.detail = str(exc)
             self.main_screen.console.message("error", str(exc))
             self.show_error("The debugging session failed", str(exc))
         finally:
@@ -211,6 +251,10 @@ class GodbgApp(App[int]):
         if self._close_request is None or self._session_done is None:
             return
         self._close_request.set()
+        if self.session is not None and self.session.phase == ev.Phase.LAUNCHING:
+            # Still starting (building, launching, running to main): it cannot see the
+            # request yet; cancelling the start makes it clean up what it has begun.
+            self.workers.cancel_group(self, "session-owner")
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
                 await self._session_done.wait()
@@ -364,8 +408,51 @@ class GodbgApp(App[int]):
 
         self.push_screen(HelpScreen(self.main_screen))
 
+    # ----- new sessions -----
+
     def action_open_launcher(self) -> None:
-        self.notify("the launcher is not available yet", severity="warning")
+        from godbg_tui.tui.screens.launcher import LauncherScreen
+
+        self.push_screen(LauncherScreen(self.spec.wd if self.spec and self.spec.wd else None), self._launch_chosen)
+
+    def action_pick_attach(self) -> None:
+        from godbg_tui.tui.screens.attach_picker import AttachPicker
+
+        own = {self.session.target_pid} if self.session is not None and self.session.target_pid else set()
+        self.push_screen(AttachPicker(exclude=own), self._launch_chosen)
+
+    def action_pick_exec(self) -> None:
+        from godbg_tui.tui.screens.exec_picker import ExecPicker
+
+        self.push_screen(ExecPicker(), self._launch_chosen)
+
+    def action_pick_test(self) -> None:
+        from godbg_tui.tui.screens.test_picker import TestPicker
+
+        self.push_screen(TestPicker(), self._launch_chosen)
+
+    def _launch_chosen(self, spec: LaunchSpec | None) -> None:
+        if spec is not None:
+            self.switch_session(spec)
+        elif self.spec is None:
+            self.exit(0)  # the launcher was the way in, and the user left it
+
+    @work(group="switch", exclusive=True, exit_on_error=False)
+    async def switch_session(self, spec: LaunchSpec) -> None:
+        """End the current session properly (kill or detach), then start ``spec``'s."""
+        if self._session_done is not None and not self._session_done.is_set():
+            token = self.main_screen.status.begin_wait("closing the session")
+            try:
+                await self.end_session()
+            finally:
+                self.main_screen.status.end_wait(token)
+        self.startup_warnings = []
+        self._open_project(spec)
+        self.stops_seen = 0
+        self.main_screen.reset_for_session(self.project)
+        for warning in self.startup_warnings:
+            self.main_screen.console.message("warning", warning)
+        self.start_session(spec)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Every binding of the debugger screen, plus the app's own commands, in the palette."""
@@ -387,3 +474,6 @@ class GodbgApp(App[int]):
                 lambda action=action: self.call_later(main.run_action, action),
             )
         yield SystemCommand("New session", "Start another debugging session (ends this one)", self.action_open_launcher)
+        yield SystemCommand("Attach to a process", "Pick a running process and attach (ends this session)", self.action_pick_attach)
+        yield SystemCommand("Debug an executable", "Pick a binary or main package (ends this session)", self.action_pick_exec)
+        yield SystemCommand("Debug tests", "Pick tests of a package (ends this session)", self.action_pick_test)

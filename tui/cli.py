@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -234,6 +235,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ConfigError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return USAGE_ERROR
+    # Frames are coalesced: 30 a second is smooth, and a program stepped by a script or
+    # held-down key no longer spends its time repainting states nobody can see.
+    os.environ.setdefault("TEXTUAL_FPS", "30")
     from godbg_tui.tui.app import GodbgApp
 
     app = GodbgApp(spec, init_lines=init_lines, stop_at_main=not getattr(ns, "no_stop_at_main", False), config=config)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
@@ -67,9 +68,9 @@ class ConfirmScreen(ModalScreen[bool]):
                     yield Static(self.detail, id="detail", markup=False)
             with Horizontal(id="buttons"):
                 if self.cancel_label is not None:
-                    yield Button(f"{self.cancel_label} [n]", id="cancel")
+                    yield Button(Content(f"{self.cancel_label} (n)"), id="cancel")
                 yield Button(
-                    f"{self.confirm_label} [y]" if self.cancel_label is not None else f"{self.confirm_label} [enter]",
+                    Content(f"{self.confirm_label} (y)" if self.cancel_label is not None else f"{self.confirm_label} (enter)"),
                     id="confirm",
                     variant="error" if self.has_class("-error") or self.cancel_label else "primary",
                 )

@@ -76,7 +76,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("Keys — F-keys work everywhere; letters when not typing. ctrl+p lists every action.", id="help-title")
+            yield Label("F-keys work everywhere, letters when not typing; ctrl+p finds any action", id="help-title")
             with VerticalScroll():
                 yield Static(self._table("Debugger (everywhere)", self._main_bindings()), id="help-global")
                 for title, bindings in self.SECTIONS:

@@ -12,27 +12,29 @@ the status bar's spinner.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Tab, Tabs
+from textual.widgets import Input, Tab, Tabs
 
 from godbg_tui.adapters import events as ev
 from godbg_tui.adapters.commands import CommandError, CommandResult
-from godbg_tui.adapters.dlv.client import DelveError
-from godbg_tui.adapters.dlv.client import ListGoroutinesOut
+from godbg_tui.adapters.dlv.client import DelveError, ListGoroutinesOut
 from godbg_tui.adapters.dlv.types import Breakpoint, ListGoroutinesFilter, LoadConfig, Location, Variable
 from godbg_tui.adapters.session import DebugSession, SessionError
+from godbg_tui.adapters.store import ProjectState
 from godbg_tui.adapters.values import summary
 from godbg_tui.tui.screens.value_viewer import ValueViewer
 from godbg_tui.tui.widgets.breakpoints_pane import BreakpointsPane
@@ -41,7 +43,7 @@ from godbg_tui.tui.widgets.console_pane import ConsolePane
 from godbg_tui.tui.widgets.goroutine_list import GoroutineList
 from godbg_tui.tui.widgets.source_view import SourceView
 from godbg_tui.tui.widgets.stack_pane import StackPane, frame_function
-from godbg_tui.tui.widgets.status_bar import StatusBar
+from godbg_tui.tui.widgets.status_bar import KeyBar, StatusBar
 from godbg_tui.tui.widgets.variables_tree import VariablesTree
 from godbg_tui.tui.widgets.watches_pane import WatchesPane, WatchResult
 
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
     from godbg_tui.tui.app import GodbgApp
 
 CALL_TIMEOUT_S = 30.0
+BINDINGS_REFRESH_S = 0.15
 STACK_DEPTH = 50
 SIDE_PANES = ("stack", "goroutines", "variables", "watches", "breakpoints")
 PANE_TITLES = {
@@ -141,7 +144,7 @@ def debug_key(
     bindings = []
     if fkey:
         bindings.append(
-            Binding(fkey, action, description, key_display=f"{display.get(fkey, fkey)} {letter_display}".strip(),
+            Binding(fkey, action, description, key_display=display.get(fkey, fkey),
                     id=binding_id, priority=True, show=show, tooltip=tooltip)
         )
     if letters:
@@ -167,18 +170,18 @@ class MainScreen(Screen[None]):
         *debug_key("shift+f11", "o", "step_out", "Out", "run.step-out",
                    tooltip="Run until the current function returns"),
         *debug_key("shift+f5", "p,ctrl+c", "pause", "Pause", "run.pause", tooltip="Stop the running program"),
-        *debug_key("f9", "b", "toggle_breakpoint", "Breakpoint", "breakpoint.toggle",
+        *debug_key("f9", "b", "toggle_breakpoint", "Break", "breakpoint.toggle",
                    tooltip="Set or clear a breakpoint on the source cursor line"),
         *debug_key(None, "x", "cancel_step", "Cancel step", "run.cancel-step",
                    tooltip="Cancel a next/step that a breakpoint interrupted"),
         *debug_key(None, "r", "restart", "Restart", "run.restart", show=False,
                    tooltip="Restart the program (breakpoints are kept)"),
-        *debug_key(None, "u", "frame(-1)", "Frame up", "frame.up", show=False, tooltip="Select the caller's frame"),
-        *debug_key(None, "d", "frame(1)", "Frame down", "frame.down", show=False, tooltip="Select the callee's frame"),
+        *debug_key(None, "u", "frame(1)", "Frame up", "frame.up", show=False, tooltip="Select the caller's frame"),
+        *debug_key(None, "d", "frame(-1)", "Frame down", "frame.down", show=False, tooltip="Select the callee's frame"),
         *debug_key(None, "g", "show_goroutines", "Goroutines", "view.goroutines", show=False,
                    tooltip="Show and focus the goroutine list"),
-        *debug_key(None, "colon", "command_line", "Command", "command.open", tooltip="Type a dlv command"),
-        *debug_key("f1", "question_mark", "help", "Help", "app.help"),
+        *debug_key(None, "colon", "command_line", "Command", "command.open", show=False, tooltip="Type a dlv command"),
+        *debug_key("f1", "question_mark", "help", "Help", "app.help", tooltip="Every key, and how to remap them"),
         *debug_key(None, "q", "quit", "Quit", "app.quit"),
         *(
             binding
@@ -206,8 +209,12 @@ class MainScreen(Screen[None]):
         self.last_stop: ev.Stopped | None = None
         self.stale: set[str] = set(SIDE_PANES)
         self.refreshed_upto = 0
+        self._asm_by_user = False
         self._refresh_done = asyncio.Event()
         self.commands_running = 0
+        self._command_lock = asyncio.Lock()
+        self._bindings_signature: tuple[object, ...] = ()
+        self._bindings_refresh: Timer | None = None
         self._running_wait: int | None = None
         self._console_height = 0
         self._side_width = 0
@@ -237,7 +244,7 @@ class MainScreen(Screen[None]):
                     yield BreakpointsPane(id="breakpoints", classes="pane side-pane")
         yield CommandLine(self.godbg.history, self._complete, id="command")
         yield StatusBar(id="status")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.source = self.query_one(SourceView)
@@ -287,8 +294,9 @@ class MainScreen(Screen[None]):
             if self.pane_visible(pane):
                 self._refresh_pane(pane)
 
-    def on_descendant_focus(self, event: Any) -> None:
-        widget: Widget | None = event.widget if hasattr(event, "widget") else None
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """At narrow widths, focusing a side pane (tab, click) brings it into the slot."""
+        widget: Widget | None = event.widget
         while widget is not None and widget is not self:
             if widget.id in SIDE_PANES and not self.has_class("-wide"):
                 self.side_pane = widget.id
@@ -320,7 +328,7 @@ class MainScreen(Screen[None]):
         target = widget if widget.can_focus else next((w for w in widget.query("*") if w.can_focus), widget)
         if pane == "console":
             target = self.console.output_log
-        target.focus()
+        self.set_focus(target)  # now, not after a refresh: the next key may already be queued
 
     def action_show_goroutines(self) -> None:
         self.action_focus_pane("goroutines")
@@ -334,6 +342,25 @@ class MainScreen(Screen[None]):
             focused = focused.parent  # type: ignore[assignment]
         if focused is not None:
             self.maximize(focused, container=False)
+
+    def reset_for_session(self, project: ProjectState) -> None:
+        """Forget everything shown about the previous session."""
+        self.last_stop = None
+        self.other_lines = []
+        self.refreshed_upto = 0
+        self.stale = set(SIDE_PANES)
+        self._asm_by_user = False
+        self.stack_pane.clear_frames()
+        self.variables.show([])
+        self.goroutines.clear()
+        self.breakpoints.show_breakpoints([])
+        self.source.set_breakpoint_marks({})
+        self.source.set_execution(None, None)
+        self.watches.set_expressions(project.watches)
+        self.watches.show_results([])
+        self.status.target = self.godbg.target_description
+        self.status.scope = ""
+        self.console.message("info", "─" * 20 + " new session " + "─" * 20)
 
     # ----- bindings by state -----
 
@@ -349,7 +376,7 @@ class MainScreen(Screen[None]):
         if action == "cancel_step":
             return bool(self.last_stop and self.last_stop.next_in_progress and phase == ev.Phase.STOPPED)
         if action in self.RUN_ACTIONS:
-            return phase == ev.Phase.STOPPED or None
+            return phase == ev.Phase.STOPPED
         if action == "restart":
             return session is not None and session.spec.mode in ("exec", "debug", "test") or None
         return True
@@ -363,12 +390,36 @@ class MainScreen(Screen[None]):
     @on(SessionEvent)
     def _session_event(self, message: SessionEvent) -> None:
         event = message.event
+        if isinstance(event, ev.Output):
+            self.console.feed(event.stream, event.data)
+            return
         if isinstance(event, ev.Stopped):
             self._ev_stopped(event, narrate=not message.by_command)
         else:
             handler = getattr(self, f"_ev_{type(event).__name__.lower()}", None)
             if handler is not None:
                 handler(event)
+        self._bindings_may_have_changed()
+
+    def _bindings_may_have_changed(self) -> None:
+        """Which keys apply depends on the phase; the footer follows, at most every BINDINGS_REFRESH_S.
+
+        Every refresh_bindings() rebuilds the footer (~10 ms of mounting at 80x24), and a
+        script of steps flips the phase twice per step; keys are checked when pressed anyway.
+        """
+        session = self.session
+        signature = (
+            session.phase if session is not None else None,
+            bool(self.last_stop and self.last_stop.next_in_progress),
+        )
+        if signature == self._bindings_signature:
+            return
+        self._bindings_signature = signature
+        if self._bindings_refresh is None:
+            self._bindings_refresh = self.set_timer(BINDINGS_REFRESH_S, self._refresh_bindings_now)
+
+    def _refresh_bindings_now(self) -> None:
+        self._bindings_refresh = None
         self.refresh_bindings()
 
     def _ev_launching(self, event: ev.Launching) -> None:
@@ -376,9 +427,6 @@ class MainScreen(Screen[None]):
         self.status.detail = event.description
         self.console.message("info", event.description)
         self._begin_running_wait("launching")
-
-    def _ev_output(self, event: ev.Output) -> None:
-        self.console.feed(event.stream, event.data)
 
     def _ev_message(self, event: ev.Message) -> None:
         self.console.message(event.level, event.text)
@@ -388,6 +436,7 @@ class MainScreen(Screen[None]):
     def _ev_running(self, event: ev.Running) -> None:
         self.status.state = "running"
         self.status.detail = "" if event.command in ("continue", "connect") else event.command
+        self.status.scope = ""
         self._begin_running_wait("running")
         self.watches.mark_stale()
         self.goroutines.clear()
@@ -403,7 +452,7 @@ class MainScreen(Screen[None]):
             if event.next_in_progress:
                 why += " during a step: c continues the step, x cancels it"
             self.status.detail = why
-            self._update_scope_status()
+            self._update_scope_status(event.location)
             if narrate:
                 self.console.message("info", f"stopped at {location_text(event.location)} ({describe_stop(event)})")
             self.other_lines = []
@@ -420,7 +469,7 @@ class MainScreen(Screen[None]):
                 if session is not None and hit.thread.file:
                     self.other_lines.append((session.map_to_local(hit.thread.file), hit.thread.line))
             if len(event.hits) > 1:
-                self.status.detail += f" (+{len(event.hits) - 1} more goroutine{'s' if len(event.hits) > 2 else ''})"
+                self.status.detail += f" (+{len(event.hits) - 1} goroutine{'s' if len(event.hits) > 2 else ''})"
             self._show_location(event.location)
             if session is not None:
                 self._show_breakpoints(session.breakpoints)
@@ -430,7 +479,7 @@ class MainScreen(Screen[None]):
     def _ev_exited(self, event: ev.Exited) -> None:
         self._end_running_wait()
         self.status.state = "exited"
-        self.status.detail = f"status {event.status}"
+        self.status.detail = f"status {event.status} (r restarts)"
         self.status.scope = ""
         self.source.set_execution(None, None)
         self.stack_pane.clear_frames("the program has exited; r restarts it")
@@ -440,7 +489,7 @@ class MainScreen(Screen[None]):
         bp = event.breakpoint
         self.console.message(
             "info",
-            f"trace: goroutine {event.thread.goroutineID} {frame_function_name(event.thread)} "
+            f"trace: goroutine {event.thread.goroutineID} {frame_function(event.thread)} "
             f"{os.path.basename(event.thread.file)}:{event.thread.line} (tracepoint {bp.id})",
         )
 
@@ -449,7 +498,7 @@ class MainScreen(Screen[None]):
         self.godbg.save_breakpoints(event.breakpoints)
 
     def _ev_scopechanged(self, event: ev.ScopeChanged) -> None:
-        self._update_scope_status()
+        self._update_scope_status(event.location)
         self.stale = set(SIDE_PANES) - {"breakpoints", "goroutines"}
         self._refresh_after_stop()
 
@@ -479,15 +528,18 @@ class MainScreen(Screen[None]):
             self.status.end_wait(self._running_wait)
             self._running_wait = None
 
-    def _update_scope_status(self) -> None:
+    def _update_scope_status(self, location: Location | None = None) -> None:
+        """``gG frame F function``; ``location``: the stop's, before the stack is fetched."""
         session = self.session
         if session is None or session.phase != ev.Phase.STOPPED:
             return
         frames = self.stack_pane.frames
         where = ""
-        if frames and session.frame < len(frames):
+        if location is not None and location.function is not None:
+            where = f" {location.function.name}"
+        elif frames and session.frame < len(frames):
             where = f" {frame_function(frames[session.frame])}"
-        self.status.scope = f"goroutine {session.goroutine_id} frame {session.frame}{where}"
+        self.status.scope = f"g{session.goroutine_id} frame {session.frame}{where}"
 
     # ----- drawing state -----
 
@@ -503,11 +555,16 @@ class MainScreen(Screen[None]):
         }
         self.source.set_breakpoint_marks(marks)
 
-    def _show_location(self, loc: Location | None, pc: int | None = None) -> None:
+    def _show_location(self, loc: Location | None) -> None:
+        """The selected frame's line; disassembly when the user asked for it or there is no source."""
         session = self.session
         if loc is None or session is None:
             return
-        if loc.file and os.path.isfile(session.map_to_local(loc.file)):
+        if self._asm_by_user and self.source.mode != "asm":
+            self._asm_by_user = False  # the user switched back to source
+        if self._asm_by_user:
+            self._show_disassembly()
+        elif loc.file and os.path.isfile(session.map_to_local(loc.file)):
             self.source.set_execution(session.map_to_local(loc.file), loc.line, self.other_lines)
         else:
             self.source.set_execution(None, None)
@@ -710,13 +767,17 @@ class MainScreen(Screen[None]):
         self.run_command("restart", echo=False)
 
     def action_frame(self, delta: int) -> None:
+        """+1 toward the caller (dlv's up), -1 toward the callee (down)."""
         session = self.session
         if session is None:
             return
         if session.frame + delta < 0:
             self.notify("already at the innermost frame", severity="warning")
             return
-        self.run_command("up" if delta < 0 else "down", echo=False)
+        if self.stack_pane.frames and session.frame + delta >= len(self.stack_pane.frames):
+            self.notify("already at the outermost frame", severity="warning")
+            return
+        self.run_command("up" if delta > 0 else "down", echo=False)
 
     def action_toggle_breakpoint(self) -> None:
         self.source.action_toggle_breakpoint()
@@ -751,6 +812,7 @@ class MainScreen(Screen[None]):
     @on(SourceView.DisassemblyRequested)
     def _disassembly_requested(self, message: SourceView.DisassemblyRequested) -> None:
         message.stop()
+        self._asm_by_user = True
         self._show_disassembly()
 
     @on(SourceView.SourceMissing)
@@ -882,9 +944,17 @@ class MainScreen(Screen[None]):
             return None
         if echo:
             self.console.command_output(f"(dlv) {line}")
+        session = self.session
+        queue_behind_others = not (
+            session is not None and session.phase == ev.Phase.RUNNING and line.split(" ", 1)[0] not in self.RUN_COMMANDS
+        )
         self.commands_running += 1
         try:
-            result = await interp.execute(line)
+            # Commands run one at a time, in the order given (keys typed ahead wait their
+            # turn); only a non-running one while the program runs goes at once (a
+            # breakpoint set while running, a 'program is running' answer).
+            async with self._command_lock if queue_behind_others else contextlib.nullcontext():
+                result = await interp.execute(line)
         except (CommandError, SessionError) as exc:
             self.console.message("error", str(exc))
             return None
@@ -954,6 +1024,3 @@ class MainScreen(Screen[None]):
     def action_quit(self) -> None:
         self.godbg.action_confirm_quit()
 
-
-def frame_function_name(thread: Any) -> str:
-    return thread.function.name if thread.function and thread.function.name else f"0x{thread.pc:x}"

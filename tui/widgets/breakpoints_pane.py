@@ -46,6 +46,7 @@ class BreakpointsPane(Vertical):
     BreakpointsPane > DataTable { height: 1fr; }
     BreakpointsPane > Input { height: 1; border: none; padding: 0 1; display: none; background: $primary 25%; }
     BreakpointsPane > Input.-editing { display: block; }
+    BreakpointsPane > Input:focus { border: none; }
     """
 
     BINDINGS = [
@@ -123,7 +124,7 @@ class BreakpointsPane(Vertical):
             for row, bp in enumerate(self.breakpoints):
                 if bp.id == current.id:
                     self.table.move_cursor(row=row, animate=False)
-        self.border_title = f"Breakpoints ({len(self.breakpoints)})"
+        self.border_subtitle = f"{len(self.breakpoints)} total"
 
     @property
     def current(self) -> Breakpoint | None:

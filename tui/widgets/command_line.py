@@ -28,7 +28,7 @@ class CommandLine(Input):
         padding: 0 1;
         background: $boost;
     }
-    CommandLine:focus { background: $primary 25%; }
+    CommandLine:focus { border: none; background: $primary 25%; }
     """
 
     BINDINGS = [

@@ -82,7 +82,7 @@ class ConsolePane(Vertical):
     DEFAULT_CSS = """
     ConsolePane > Log { height: 1fr; background: $surface; }
     ConsolePane > Input#console-stdin { height: 1; border: none; padding: 0 1; background: $boost; }
-    ConsolePane > Input#console-stdin:focus { background: $primary 20%; }
+    ConsolePane > Input#console-stdin:focus { border: none; background: $primary 20%; }
     ConsolePane > .console-pane--debugger { color: $console-debugger; }
     ConsolePane > .console-pane--warning { color: $warning; text-style: bold; }
     ConsolePane > .console-pane--error { color: $console-stderr; text-style: bold; }

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from godbg_tui.adapters.dlv.types import Stackframe
+from godbg_tui.adapters.dlv.types import Stackframe, Thread
 
 
 def is_runtime_frame(frame: Stackframe) -> bool:
@@ -21,7 +21,8 @@ def is_runtime_frame(frame: Stackframe) -> bool:
     return name.startswith(("runtime.", "runtime/")) or "/src/runtime/" in frame.file
 
 
-def frame_function(frame: Stackframe) -> str:
+def frame_function(frame: Stackframe | Thread) -> str:
+    """The function's name, or the PC where there is none (no debug info)."""
     return frame.function.name if frame.function and frame.function.name else f"0x{frame.pc:x}"
 
 

@@ -16,7 +16,8 @@ SPINNER_FPS = 10
 class StatusBar(Widget):
     """Renders the session's mode/target, its state (running / stopped: why / exited: status),
     the selected goroutine and frame, and a spinner once anything has been waited on for
-    longer than SPINNER_DELAY_S.
+    longer than SPINNER_DELAY_S. When the line is too short the target goes first; what is
+    still too long ends in an ellipsis.
 
     The screen sets ``target``, ``state``, ``detail`` and ``scope``; waits are bracketed
     with ``begin_wait(what)`` / ``end_wait(token)`` so overlapping waits are counted.
@@ -92,8 +93,7 @@ class StatusBar(Widget):
 
     def _tick(self) -> None:
         self._frame = (self._frame + 1) % len(SPINNER)
-        if self.waiting_on:
-            self.refresh()
+        self.refresh()
 
     def render(self) -> Text:
         style = self.get_component_rich_style
@@ -103,8 +103,8 @@ class StatusBar(Widget):
             text.append(f" {SPINNER[self._frame]} ", style("status-bar--spinner"))
         else:
             text.append(" ")
-        if self.target:
-            text.append(self.target, style("status-bar--target"))
+        if self.target and self.size.width >= len(self.target) + len(self.state) + len(self.detail) + len(self.scope) + 16:
+            text.append(self.target, style("status-bar--target"))  # dropped first when the line is short
             text.append(" │ ")
         text.append(self.state, style(self.STATE_CLASSES.get(self.state, "status-bar--target")))
         if self.detail:
@@ -114,4 +114,47 @@ class StatusBar(Widget):
             text.append(self.scope, style("status-bar--scope"))
         if waiting and waiting != self.state:
             text.append(f" │ {waiting}…", style("status-bar--scope"))
+        return text
+
+
+class KeyBar(Widget):
+    """The footer line: the keys that apply now (``key description`` pairs), one Text.
+
+    Textual's Footer re-mounts a widget per key whenever bindings may have changed,
+    which a stepping debugger does twice per step; this repaints a single line instead.
+    Disabled actions are dimmed, actions whose check_action hides them are left out.
+    """
+
+    DEFAULT_CSS = """
+    KeyBar {
+        height: 1;
+        background: $panel;
+        color: $foreground;
+    }
+    KeyBar > .key-bar--key { color: $accent; text-style: bold; }
+    KeyBar > .key-bar--disabled { color: $text-disabled; }
+    """
+
+    COMPONENT_CLASSES = {"key-bar--key", "key-bar--disabled"}
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: object) -> None:
+        self.refresh()
+
+    def render(self) -> Text:
+        key_style = self.get_component_rich_style("key-bar--key")
+        disabled_style = self.get_component_rich_style("key-bar--disabled")
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        shown: set[str] = set()
+        for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+            if not binding.show or binding.action in shown:
+                continue
+            shown.add(binding.action)
+            text.append(f"{self.app.get_key_display(binding)} ", disabled_style if not enabled else key_style)
+            text.append(f"{binding.description} ", disabled_style if not enabled else "")
         return text

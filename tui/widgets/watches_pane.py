@@ -32,6 +32,7 @@ class WatchesPane(Vertical):
     WatchesPane > DataTable { height: 1fr; }
     WatchesPane > Input { height: 1; border: none; padding: 0 1; display: none; background: $primary 25%; }
     WatchesPane > Input.-editing { display: block; }
+    WatchesPane > Input:focus { border: none; }
     WatchesPane > .watches-pane--error { color: $error; text-style: italic; }
     WatchesPane.-stale > DataTable { color: $text-muted; }
     """
@@ -105,7 +106,7 @@ class WatchesPane(Vertical):
             self.table.add_row(Text(expr, no_wrap=True), value, key=str(i))
         if self.expressions:
             self.table.move_cursor(row=min(row, len(self.expressions) - 1), animate=False)
-        self.border_title = f"Watches ({len(self.expressions)})"
+        self.border_subtitle = f"{len(self.expressions)} total"
 
     def _open_editor(self, index: int | None, value: str) -> None:
         self._editing = index
