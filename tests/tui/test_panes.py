@@ -177,10 +177,10 @@ async def test_status_bar_shows_state_and_a_spinner_only_for_slow_waits() -> Non
         bar.target = "exec prog"
         bar.state = "stopped"
         bar.detail = "breakpoint 1 hit 3 times"
-        bar.scope = "goroutine 1 frame 0"
+        bar.scope = "g1 frame 0"
         await pilot.pause()
         text = bar.render().plain
-        assert "exec prog" in text and "stopped: breakpoint 1 hit 3 times" in text and "goroutine 1 frame 0" in text
+        assert "exec prog" in text and "stopped: breakpoint 1 hit 3 times" in text and "g1 frame 0" in text
         token = bar.begin_wait("evaluating")
         assert bar.waiting_on == ""
         await async_wait_until(lambda: bar.waiting_on == "evaluating", timeout=SPINNER_DELAY_S + 2)
