@@ -199,5 +199,16 @@ async def test_deltas_leak_suspects_buckets_channel_waiters_and_export(go_bin, d
             await census_done(view)
             assert view.snapshot.group_by == "curloc" and view.group_by == "curloc"
             assert any("runtime.gopark" in g.key for g in view.snapshot.groups)
+            user_total = (await app.view.census.count()).best
+            await pilot.press("u")
+            await census_done(view)
+            assert not view.filters.user_only and view.snapshot.total == user_total
+            await pilot.press("5", *"wave", "enter")
+            await census_done(view)
+            assert (view.snapshot.group_by, view.snapshot.label_key) == ("label", "wave")
+            assert {g.key: g.total for g in view.snapshot.groups if g.key != "wave="} == {
+                f"wave={w}": wave for w in range(waves)
+            }
+            assert "by label wave · all goroutines" in view.header_text
             await pilot.press("escape")
             await async_wait_until(lambda: app.results == [None], message="escape closes")
