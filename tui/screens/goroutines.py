@@ -16,7 +16,8 @@ on Escape/q. The shell wires it like this (one census per session, so history,
         self.push_screen(GoroutinesScreen(self.session, self._census), chosen)
 
 (bound to e.g. ``Binding("G", "goroutine_census", "Census", id="app.goroutine-census")``
-and the ``census`` / ``goroutines -census`` commands).
+and the ``census`` / ``goroutines -census`` commands). ``GoroutineCensus.for_session``
+raises CensusError when the session has no dlv yet (say so with ``notify``).
 """
 
 from __future__ import annotations
