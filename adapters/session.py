@@ -150,6 +150,11 @@ class DebugSession:
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
+    def unsubscribe(self, listener: Listener) -> None:
+        """Stop delivering events to ``listener`` (a closed screen); unknown listeners are ignored."""
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
+
     def _emit(self, event: Event) -> None:
         self._track_halt(event)
         for listener in list(self._listeners):
