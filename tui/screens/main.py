@@ -33,9 +33,12 @@ from godbg_tui.adapters import events as ev
 from godbg_tui.adapters.commands import CommandError, CommandResult
 from godbg_tui.adapters.dlv.client import DelveError, ListGoroutinesOut
 from godbg_tui.adapters.dlv.types import Breakpoint, ListGoroutinesFilter, LoadConfig, Location, Variable
+from godbg_tui.adapters.goroutines import CensusError, GoroutineCensus
 from godbg_tui.adapters.session import DebugSession, SessionError
 from godbg_tui.adapters.store import ProjectState
 from godbg_tui.adapters.values import summary
+from godbg_tui.tui.screens.goroutines import GoroutinesScreen
+from godbg_tui.tui.screens.heap import HeapResult, HeapScreen
 from godbg_tui.tui.screens.value_viewer import ValueViewer
 from godbg_tui.tui.widgets.breakpoints_pane import BreakpointsPane
 from godbg_tui.tui.widgets.command_line import CommandLine
@@ -180,6 +183,10 @@ class MainScreen(Screen[None]):
         *debug_key(None, "d", "frame(-1)", "Frame down", "frame.down", show=False, tooltip="Select the callee's frame"),
         *debug_key(None, "g", "show_goroutines", "Goroutines", "view.goroutines", show=False,
                    tooltip="Show and focus the goroutine list"),
+        *debug_key(None, "C", "goroutine_census", "Census", "view.goroutine-census", show=False,
+                   tooltip="Group every goroutine: counts, change since the last stop, leak suspects"),
+        *debug_key(None, "H", "heap", "Heap", "view.heap", show=False,
+                   tooltip="Allocation sites of the live heap, with leak suspects"),
         *debug_key(None, "colon", "command_line", "Command", "command.open", show=False, tooltip="Type a dlv command"),
         *debug_key("f1", "question_mark", "help", "Help", "app.help", tooltip="Every key, and how to remap them"),
         *debug_key(None, "q", "quit", "Quit", "app.quit"),
@@ -216,6 +223,8 @@ class MainScreen(Screen[None]):
         self._bindings_signature: tuple[object, ...] = ()
         self._bindings_refresh: Timer | None = None
         self._running_wait: int | None = None
+        self._census: GoroutineCensus | None = None
+        self._census_session: DebugSession | None = None
         self._console_height = 0
         self._side_width = 0
 
@@ -966,7 +975,7 @@ class MainScreen(Screen[None]):
     def apply_result(self, result: CommandResult) -> None:
         if result.output:
             self.console.command_output(result.output)
-        if result.focus:
+        if result.focus and result.focus != "heap":
             if result.focus in FOCUS_KEYS:
                 self.action_focus_pane(result.focus)
             else:
@@ -981,6 +990,8 @@ class MainScreen(Screen[None]):
         if "source" in ui:
             path, line = ui["source"]
             self.source.show_file(path, line)
+        if ui.get("heap"):
+            self.action_heap()
         if result.quit:
             self.godbg.quit_now()
 
@@ -990,6 +1001,45 @@ class MainScreen(Screen[None]):
             while self.refreshed_upto < self.godbg.stops_seen:
                 self._refresh_done.clear()
                 await self._refresh_done.wait()
+
+    def action_heap(self) -> None:
+        """The heap view, on its own screen; its monitor (and history) lives as long as the session."""
+        session = self.session
+        if session is None:
+            self.notify("no debugging session: start one with ctrl+o", severity="warning")
+            return
+
+        def done(result: HeapResult | None) -> None:
+            if result is None:
+                return
+            kind, path, line = result
+            if kind == "source":
+                self.source.show_file(path, line)
+            else:
+                self.session_call("setting a breakpoint", lambda s: s.set_breakpoint(f"{path}:{line}"))
+
+        self.app.push_screen(HeapScreen(session), done)
+
+    def action_goroutine_census(self) -> None:
+        """The goroutine census screen; one census per session keeps its history across openings."""
+        session = self.session
+        if session is None:
+            self.notify("no debugging session: start one with ctrl+o", severity="warning")
+            return
+        if self._census is None or self._census_session is not session:
+            try:
+                self._census = GoroutineCensus.for_session(session)
+            except CensusError as exc:
+                self.notify(str(exc), severity="warning")
+                return
+            self._census_session = session
+
+        def done(result: tuple[str, int] | None) -> None:
+            if result is not None and result[0] == "goroutine":
+                gid = result[1]
+                self.session_call(f"switching to goroutine {gid}", lambda s: s.select_goroutine(gid))
+
+        self.app.push_screen(GoroutinesScreen(session, self._census), done)
 
     def action_command_line(self) -> None:
         self.command_line.add_class("-open")
