@@ -24,6 +24,7 @@ import pytest
 from godbg_tui.adapters.dlv.launcher import LaunchSpec
 from godbg_tui.tui.app import GodbgApp
 from godbg_tui.tui.screens.confirm import ConfirmScreen
+from support import WaitTimeout, async_wait_until
 from test_app import command, console_text, debugger, main_screen, press_and_stop, screen_text, settled, until
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -61,14 +62,23 @@ def masked_screen(app: GodbgApp) -> str:
     return text
 
 
-def assert_snapshot(app: GodbgApp, name: str) -> None:
+async def assert_snapshot(app: GodbgApp, name: str, settle: float = 10.0) -> None:
+    """The screen equals the snapshot once it settles (late repaints, a scroll still animating)."""
     path = SNAPSHOTS / f"{name}.txt"
-    actual = masked_screen(app)
     if os.environ.get("GODBG_UPDATE_SNAPSHOTS"):
         path.parent.mkdir(exist_ok=True)
-        path.write_text(actual)
+        path.write_text(masked_screen(app))
     expected = path.read_text() if path.exists() else "(no snapshot yet: run with GODBG_UPDATE_SNAPSHOTS=1)\n"
-    assert actual == expected, f"screen differs from {path}:\n{actual}"
+    seen: list[str] = []
+
+    def matches() -> bool:
+        seen.append(masked_screen(app))
+        return seen[-1] == expected
+
+    try:
+        await async_wait_until(matches, timeout=settle, interval=0.1)
+    except WaitTimeout:
+        raise AssertionError(f"screen differs from {path}:\n{seen[-1]}") from None
 
 
 @pytest.fixture
@@ -105,7 +115,7 @@ async def test_stopped_at_a_breakpoint(
         await command(app, pilot, "print sum")
         await until(lambda: console_text(app).endswith("1"))
         await pilot.pause()
-        assert_snapshot(app, name)
+        await assert_snapshot(app, name)
 
 
 async def test_running(prog: str, tmp_path: Path) -> None:
@@ -114,7 +124,7 @@ async def test_running(prog: str, tmp_path: Path) -> None:
         clear_console(app)
         await pilot.press("c")
         await until(lambda: "deep=5" in console_text(app) and " # exec prog │ running" in masked_screen(app))
-        assert_snapshot(app, "running-80x24")
+        await assert_snapshot(app, "running-80x24")
 
 
 async def test_exited(prog: str, tmp_path: Path) -> None:
@@ -127,7 +137,7 @@ async def test_exited(prog: str, tmp_path: Path) -> None:
         await command(app, pilot, "print total")
         await until(lambda: "has exited" in console_text(app).split("(dlv) print total")[-1])
         await pilot.pause()
-        assert_snapshot(app, "exited-80x24")
+        await assert_snapshot(app, "exited-80x24")
 
 
 async def test_error_dialog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -139,7 +149,7 @@ async def test_error_dialog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         try:
             await until(lambda: isinstance(app.screen, ConfirmScreen), timeout=60)
             await pilot.pause()
-            assert_snapshot(app, "error-dialog-80x24")
+            await assert_snapshot(app, "error-dialog-80x24")
         finally:
             await app.end_session()
 
