@@ -73,11 +73,40 @@ class ProjectState(msgspec.Struct, kw_only=True):
     layout: Layout = msgspec.field(default_factory=Layout)
 
 
+class PathRule(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One substitute-path rule, as in dlv's config: ``{from = "/build", to = "/home/me/src"}``."""
+
+    from_: str = msgspec.field(name="from")
+    to: str
+
+
 class Config(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """``config.toml``: ``theme = "godbg-light"`` and ``[keys] next = "f10,n"`` (binding id → keys)."""
+    """``config.toml`` in the XDG config dir; every key is optional.
+
+    ``theme`` (a theme name), ``ascii`` ("auto": ASCII glyphs when the locale is
+    not UTF-8; "on"; "off"), ``[keys]`` (binding id → keys, e.g. ``next = "f10,n"``),
+    load limits ``max_string_len`` / ``max_array_values`` (0: our defaults),
+    ``substitute_path`` (list of ``{from, to}``, added to dlv's config.yml rules),
+    ``auto_resume_after`` (seconds an attached program may stay stopped before it
+    is resumed; 0: never) and ``gctrace`` (run programs we launch with
+    GODEBUG=gctrace=1 for the heap view's GC strip).
+    """
 
     theme: str = ""
+    ascii: str = "auto"
     keys: dict[str, str] = msgspec.field(default_factory=dict)
+    max_string_len: int = 0
+    max_array_values: int = 0
+    substitute_path: list[PathRule] = msgspec.field(default_factory=list)
+    auto_resume_after: float = 0.0
+    gctrace: bool = False
+
+    def __post_init__(self) -> None:
+        if self.ascii not in ("auto", "on", "off"):
+            raise ValueError(f"ascii must be \"auto\", \"on\" or \"off\", not {self.ascii!r}")
+        for key in ("max_string_len", "max_array_values", "auto_resume_after"):
+            if getattr(self, key) < 0:
+                raise ValueError(f"{key} must not be negative")
 
 
 class ConfigError(Exception):
