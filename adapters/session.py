@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import anyio.abc
@@ -100,6 +100,17 @@ def parse_version(text: str) -> tuple[int, int, int]:
     return (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
 
 
+class InitialBreakpoint(Protocol):
+    """A breakpoint to create before the program runs (the store's SavedBreakpoint is one)."""
+
+    location: str
+    cond: str
+    hit_cond: str
+    tracepoint: bool
+    name: str
+    disabled: bool
+
+
 class DebugSession:
     """Drive one debugging session. Use as ``async with DebugSession(spec) as s``."""
 
@@ -111,14 +122,19 @@ class DebugSession:
         substitute_path: Sequence[tuple[str, str]] = (),
         call_timeout: float = 30.0,
         auto_resume_after: float | None = None,
+        initial_breakpoints: Sequence[InitialBreakpoint] = (),
     ):
         """``auto_resume_after``: the halt budget, in seconds. A process that is not ours
         (attach, connect) and stays stopped that long is resumed, so that a forgotten
-        session cannot hold a live service stopped."""
+        session cannot hold a live service stopped.
+
+        ``initial_breakpoints`` (a project's saved ones) are created before the program
+        first runs, so that those in init functions or early in main are hit."""
         self.spec = spec
         self.stop_at_main = stop_at_main
         self.substitute_path: list[tuple[str, str]] = list(substitute_path)
         self.call_timeout = call_timeout
+        self.initial_breakpoints = list(initial_breakpoints)
         self.phase = Phase.LAUNCHING
         self.state: DebuggerState | None = None
         self.version: GetVersionOut | None = None
@@ -273,12 +289,34 @@ class DebugSession:
                 f"the server already has {n} breakpoint{'s' if n > 1 else ''} from an earlier client; "
                 "they stay when you disconnect (clearall removes them)",
             )
+        await self._create_initial_breakpoints()
         await self._check_stale_binary()
         if self.stop_at_main and self.spec.mode in ("exec", "debug") and not self.breakpoints_at("main.main"):
             await self._run_to_main()
             return
         reason = {"attach": "attached", "core": "core", "connect": "connected"}.get(self.spec.mode, "entry")
         await self._handle_stop(await self.client.state(non_blocking=False), reason_hint=reason)
+
+    async def _create_initial_breakpoints(self) -> None:
+        """Re-create saved breakpoints; one that no longer resolves is reported, not fatal."""
+        existing = {b.ExprString for b in self.breakpoints}
+        restored = 0
+        for saved in self.initial_breakpoints:
+            if saved.location in existing:
+                continue
+            try:
+                made = await self.set_breakpoint(
+                    saved.location, cond=saved.cond, hit_cond=saved.hit_cond, tracepoint=saved.tracepoint, name=saved.name
+                )
+                if saved.disabled:
+                    for bp in made:
+                        await self.toggle_breakpoint(bp.id)
+            except SessionError as exc:
+                self._message("warning", f"saved breakpoint at {saved.location} not restored: {exc}")
+            else:
+                restored += 1
+        if restored:
+            self._message("info", f"restored {restored} saved breakpoint{'s' if restored > 1 else ''}")
 
     async def _run_to_main(self) -> None:
         assert self.client is not None

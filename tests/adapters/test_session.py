@@ -439,3 +439,31 @@ async def test_scoped_reads_and_thread_selection(prog, marker_line):
         assert loc.function.name == "main.deep"
         with pytest.raises(SessionError, match="rebuild works for debug and test"):
             await s.restart(rebuild=True)
+
+
+async def test_initial_breakpoints_exist_before_the_program_runs(prog, marker_line):
+    """Saved breakpoints are created before run-to-main, so one in an init function is hit."""
+    from godbg_tui.adapters.store import SavedBreakpoint
+
+    init_line = marker_line("prog", PROG, "init-body")
+    saved = [
+        SavedBreakpoint(location=f"{PROG}:{init_line}"),
+        SavedBreakpoint(location="main.compute", disabled=True),
+        SavedBreakpoint(location="main.noSuchFunction"),
+    ]
+    async with DebugSession(prog(), initial_breakpoints=saved) as s:
+        assert s.current_location().line == init_line, "the init breakpoint was not hit before main"
+        assert {b.ExprString: b for b in s.breakpoints}["main.compute"].disabled
+        await s.continue_()
+        assert s.phase == Phase.EXITED, "a disabled saved breakpoint stopped the program"
+
+
+async def test_initial_breakpoints_report_what_could_not_be_restored(prog, marker_line):
+    from godbg_tui.adapters.store import SavedBreakpoint
+
+    session = DebugSession(prog(), initial_breakpoints=[SavedBreakpoint(location="main.noSuchFunction")])
+    seen = events_of(session)
+    async with session as s:
+        assert s.phase == Phase.STOPPED
+    texts = [e.text for e in seen if type(e).__name__ == "Message"]
+    assert any("main.noSuchFunction" in t and "not restored" in t for t in texts), texts
