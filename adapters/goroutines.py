@@ -676,7 +676,7 @@ class GoroutineCensus:
     async def count(self) -> GoroutineCount:
         """The goroutine count in a few Evals (milliseconds, whatever the count)."""
         async with self._connection() as client:
-            return await _count(client)
+            return await count_goroutines(client)
 
     # ----- the census -----
 
@@ -1076,7 +1076,7 @@ def _first_known(values: dict[str, int | None], candidates: Sequence[Sequence[st
 MAX_PROCS_READ = 1024
 
 
-async def _count(client: DelveClient) -> GoroutineCount:
+async def count_goroutines(client: DelveClient) -> GoroutineCount:
     """runtime.gcount(): allglen minus the global and per-P free lists, in two pipelined rounds."""
     values = await _eval_ints(
         client, ["runtime.allglen", "len(runtime.allp)", *(e for v in _SCHED_FREE for e in v), *_NGSYS]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 from contextlib import asynccontextmanager
@@ -15,33 +16,52 @@ from godbg_tui.adapters.dlv.client import ListGoroutinesOut
 from godbg_tui.adapters.dlv.launcher import LaunchSpec
 from godbg_tui.adapters.dlv.types import GOROUTINE_FIELD, ListGoroutinesFilter
 from godbg_tui.adapters.session import DebugSession
-from godbg_tui.adapters.goroutines import WAIT_REASONS, goroutine_state
-from godbg_tui.tui.widgets.goroutine_list import USER_FILTER, GoroutineList
+from godbg_tui.adapters.goroutines import WAIT_REASONS, count_goroutines, goroutine_state
+from godbg_tui.tui.widgets.goroutine_list import PAGE_SIZE, USER_FILTER, GoroutineList
 
 
 class CountingFetch:
-    """ListGoroutines through the session, with every call recorded."""
+    """ListGoroutines through the session, with every call recorded; ``hold()`` parks the
+    next calls until ``release()``, to see what the pane does while a page is on its way."""
 
     def __init__(self, session: DebugSession) -> None:
         self.session = session
         self.calls: list[tuple[int, int, list[ListGoroutinesFilter], int]] = []
+        self.waiting = 0
+        self._gate: asyncio.Event | None = None
+
+    def hold(self) -> None:
+        self._gate = asyncio.Event()
+
+    def release(self) -> None:
+        if self._gate is not None:
+            self._gate.set()
+        self._gate = None
 
     async def __call__(self, start: int, count: int, filters: list[ListGoroutinesFilter]) -> ListGoroutinesOut:
+        if self._gate is not None:
+            self.waiting += 1
+            try:
+                await self._gate.wait()
+            finally:
+                self.waiting -= 1
         page = await self.session.goroutines(start, count, filters=filters)
         self.calls.append((start, count, list(filters), len(page.Goroutines or [])))
         return page
 
 
 class GoroutinesApp(App[None]):
-    def __init__(self, fetch, go_version, page_size: int = 1000) -> None:
+    def __init__(self, fetch, go_version, page_size: int = PAGE_SIZE, fetch_count=None) -> None:
         super().__init__()
         self.fetch = fetch
+        self.fetch_count = fetch_count
         self.go_version = go_version
         self.page_size = page_size
         self.selected: list[int] = []
 
     def compose(self) -> ComposeResult:
-        yield GoroutineList(self.fetch, go_version=self.go_version, page_size=self.page_size)
+        yield GoroutineList(self.fetch, fetch_count=self.fetch_count, go_version=self.go_version,
+                            page_size=self.page_size)
 
     def on_mount(self) -> None:
         self.query_one(GoroutineList).focus()
@@ -81,7 +101,7 @@ def visible(view: GoroutineList) -> list[str]:
 async def page_to_the_end(pilot, view: GoroutineList) -> None:
     while view.total is None:
         await pilot.press("end")
-        await async_wait_until(lambda: view.total is not None or not view._loading, message="page arrived")
+        await async_wait_until(lambda: view.total is not None or not view.fetching, message="page arrived")
 
 
 @pytest.mark.parametrize("size", [(80, 24), (250, 70)])
@@ -94,28 +114,117 @@ async def test_first_page_only_then_paging_to_the_end(size, go_bin, dlv_path, ma
             view.reload(selected_id=session.goroutine_id)
             await async_wait_until(lambda: view.goroutines, message="first page")
             await pilot.pause()
-            assert [(start, count) for start, count, _, _ in fetch.calls] == [(0, 1000)]
+            assert [(start, count) for start, count, _, _ in fetch.calls] == [(0, PAGE_SIZE)]
             assert fetch.calls[0][2] == [USER_FILTER]
-            assert len(view.goroutines) <= 1000 and view.total is None
+            assert PAGE_SIZE - 10 <= len(view.goroutines) <= PAGE_SIZE and view.total is None  # runtime ones left out
             rows = visible(view)
             selected = [r for r in rows if r.startswith("*")]
             assert len(selected) == 1 and int(selected[0].split()[1]) == session.goroutine_id
             assert "main.ready" in selected[0]
             assert any("chan receive" in r and "main.blockedOnChan" in r for r in rows)
-            assert "loaded, more…" in view.status_text
+            assert view.status_text == f"{len(view.goroutines)} loaded, more… (user only)"
 
             await page_to_the_end(pilot, view)
             expected = await all_ids(session, [USER_FILTER])
             assert [g.id for g in view.goroutines] == expected
             assert view.total == len(expected) == 10_000 + 7
-            assert all(count == 1000 for _, count, _, _ in fetch.calls)
+            assert all(count == PAGE_SIZE for _, count, _, _ in fetch.calls)
             starts = [start for start, _, _, _ in fetch.calls]
-            assert starts == sorted(set(starts)) and len(starts) == 11
-            assert view.status_text.startswith("10007 goroutines")
+            assert starts == sorted(set(starts)) and len(starts) == -(-10_007 // PAGE_SIZE)
+            assert view.status_text == "10,007 goroutines (user only)"
             await pilot.press("end")
             assert view.cursor_goroutine.id == expected[-1]
-            assert "10007 goroutines" in visible(view)[-1]
-            assert len(fetch.calls) == 11
+            assert "10,007 goroutines" in visible(view)[-1]
+            assert len(fetch.calls) == len(starts)
+
+
+async def test_next_page_is_prefetched_before_the_cursor_reaches_the_end(go_bin, dlv_path, marker_line):
+    """Half a page before the end of what is loaded, the next page is fetched, and only that one;
+    rows on both sides of a page boundary are consecutive goroutines, none lost or repeated."""
+    async with prog_in_ready(go_bin, dlv_path, marker_line, 1000) as session:
+        fetch = CountingFetch(session)
+        app = GoroutinesApp(fetch, session.go_version)
+        async with app.run_test(size=(80, 24)) as pilot:
+            view = app.query_one(GoroutineList)
+            view.reload(selected_id=session.goroutine_id)
+            await async_wait_until(lambda: view.goroutines and not view.fetching)
+            first = len(view.goroutines)
+            view.rows_view.set_cursor(0)
+            margin = view.prefetch_rows
+            assert margin == PAGE_SIZE // 2
+            await pilot.press("end")
+            await pilot.pause()
+            assert view.rows_view.cursor == first - 1
+            await async_wait_until(lambda: len(fetch.calls) == 2 and not view.fetching, message="second page")
+            second = len(view.goroutines)
+            assert second == first + PAGE_SIZE and fetch.calls[1][0] > 0
+
+            view.rows_view.set_cursor(second - margin - 1)
+            view.load_more_if_needed()
+            await pilot.pause()
+            assert len(fetch.calls) == 2, "not within the margin yet: nothing fetched"
+            await pilot.press("down")
+            await async_wait_until(lambda: len(fetch.calls) == 3 and not view.fetching, message="prefetch")
+            assert len(view.goroutines) == second + PAGE_SIZE
+            assert view.rows_view.cursor == second - margin, "the cursor did not have to wait"
+
+            expected = await all_ids(session, [USER_FILTER])
+            assert [g.id for g in view.goroutines] == expected[: second + PAGE_SIZE]
+            view.rows_view.set_cursor(first - 1)
+            await pilot.press("down")
+            assert view.cursor_goroutine.id == expected[first]
+            await pilot.press("up")
+            assert view.cursor_goroutine.id == expected[first - 1]
+
+
+async def test_count_is_shown_before_the_pages_are(go_bin, dlv_path, marker_line):
+    async with prog_in_ready(go_bin, dlv_path, marker_line, 3000) as session:
+        fetch = CountingFetch(session)
+        fetch.hold()
+        app = GoroutinesApp(fetch, session.go_version, fetch_count=lambda: count_goroutines(session.client))
+        async with app.run_test(size=(80, 24)) as pilot:
+            view = app.query_one(GoroutineList)
+            view.reload(selected_id=session.goroutine_id)
+            await async_wait_until(lambda: view.count is not None, message="runtime count")
+            assert not view.goroutines and fetch.waiting == 1
+            user = view.count.live - view.count.system
+            assert abs(user - 3007) <= 2, view.count
+            fetch.release()
+            await async_wait_until(lambda: view.goroutines and not view.fetching)
+            assert view.status_text == f"{len(view.goroutines)} loaded of {user:,}, more… (user only)"
+            assert view.border_subtitle == view.status_text
+            await pilot.press("u")
+            await async_wait_until(lambda: view.count is not None and view.goroutines and not view.fetching)
+            assert view.status_text == f"{len(view.goroutines)} loaded of {view.count.live:,}, more…"
+
+
+async def test_keys_answer_while_a_page_is_on_its_way(go_bin, dlv_path, marker_line):
+    async with prog_in_ready(go_bin, dlv_path, marker_line, 1000) as session:
+        fetch = CountingFetch(session)
+        app = GoroutinesApp(fetch, session.go_version)
+        async with app.run_test(size=(80, 24)) as pilot:
+            view = app.query_one(GoroutineList)
+            view.reload(selected_id=session.goroutine_id)
+            await async_wait_until(lambda: view.goroutines and not view.fetching)
+            fetch.hold()
+            await pilot.press("end")
+            await async_wait_until(lambda: fetch.waiting == 1, message="second page requested")
+            assert view.fetching
+            await pilot.press("home", "down", "down")
+            assert view.rows_view.cursor == 2
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.selected == [view.goroutines[2].id]
+            await pilot.press("u")
+            assert not view.user_only and not view.goroutines
+            fetch.release()
+            await async_wait_until(lambda: view.goroutines and not view.fetching)
+            assert view.goroutines[0].id == (await all_ids(session, []))[0]
+            fetch.hold()
+            await pilot.press("end")
+            await async_wait_until(lambda: fetch.waiting == 1)
+            app.exit()
+        assert fetch.waiting == 0, "leaving the app cancelled the page in flight"
 
 
 async def test_user_toggle_changes_the_count(go_bin, dlv_path, marker_line):

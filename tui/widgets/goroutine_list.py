@@ -1,8 +1,9 @@
 """Goroutines pane: a virtual list over Delve's paged ListGoroutines.
 
-Only the first page is fetched on a stop; further pages are fetched as the user
-scrolls towards the end of what is loaded, so 100k goroutines cost one page until
-someone looks at them. Only visible rows are rendered.
+Only the first page (200 goroutines: a screenful and some, a few milliseconds of
+Delve's time) is fetched on a stop; the next page is fetched in the background as
+the cursor or the view nears the end of what is loaded, so 100k goroutines cost
+one page until someone looks at them. Only visible rows are rendered.
 """
 
 from __future__ import annotations
@@ -14,31 +15,31 @@ from functools import partial
 from typing import ClassVar
 
 from rich.segment import Segment
-from rich.style import Style as RichStyle
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.cache import LRUCache
-from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widget import Widget
 from textual.widgets import Input
 
 from godbg_tui.adapters.dlv.client import ListGoroutinesOut
 from godbg_tui.adapters.dlv.types import GOROUTINE_FIELD, Goroutine, ListGoroutinesFilter
-from godbg_tui.adapters.goroutines import goroutine_state
+from godbg_tui.adapters.goroutines import GoroutineCount, goroutine_state
+from godbg_tui.tui.widgets.cursor_lines import CursorLines, CursorPane, cursor_bindings
 
 FetchPage = Callable[[int, int, list[ListGoroutinesFilter]], Awaitable[ListGoroutinesOut]]
+FetchCount = Callable[[], Awaitable[GoroutineCount]]
+
+PAGE_SIZE = 200
 
 USER_FILTER = ListGoroutinesFilter(Kind=GOROUTINE_FIELD["user"])
 
 
-class GoroutineRows(ScrollView, can_focus=False):
-    """The Line-API half of GoroutineList: renders loaded goroutines, visible rows only."""
+class GoroutineRows(CursorLines):
+    """The Line-API half of GoroutineList: loaded goroutines, then one status row."""
 
-    SCOPED_CSS = False  # some rules below select on App:ansi or the owner's focus
+    SCOPED_CSS = False  # Textual reads it per class: rules below select on App:ansi and the pane's focus
+    CURSOR_CLASS = "goroutine-list--cursor"
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "goroutine-list--cursor",
@@ -77,107 +78,60 @@ class GoroutineRows(ScrollView, can_focus=False):
     def __init__(self) -> None:
         super().__init__()
         self.goroutines: list[Goroutine] = []
-        self.cursor = 0
         self.selected_id: int | None = None
         self.go_version: tuple[int, int, int] = (0, 0, 0)
         self.status_line = ""
         self.error = ""
         self.id_width = 4
-        self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
 
     @property
     def row_count(self) -> int:
         return len(self.goroutines) + 1
 
-    def changed(self) -> None:
-        self._strips.clear()
-        self.virtual_size = Size(self.scrollable_content_region.width, self.row_count)
-        self.refresh()
+    @property
+    def cursor_rows(self) -> int:
+        return len(self.goroutines)
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._strips.clear()
+    def cache_key(self) -> tuple:
+        return (self.id_width,)
 
-    def set_cursor(self, index: int) -> None:
-        if not self.goroutines:
-            self.cursor = 0
-            return
-        index = max(0, min(index, len(self.goroutines) - 1))
-        old, self.cursor = self.cursor, index
-        self.refresh_line(old)
-        self.refresh_line(index)
-        height = max(1, self.scrollable_content_region.height)
-        top = round(self.scroll_y)
-        if index < top:
-            self.scroll_to(y=index, animate=False, immediate=True)
-        elif index >= top + height:
-            self.scroll_to(y=index - height + 1, animate=False, immediate=True)
-        if index == len(self.goroutines) - 1:
-            self.scroll_to(y=self.row_count - height, animate=False, immediate=True)
-
-    def render_line(self, y: int) -> Strip:
-        index = y + round(self.scroll_y)
-        width = self.scrollable_content_region.width
-        focused = isinstance(self.parent, Widget) and self.parent.has_focus
-        if index > len(self.goroutines):
-            return Strip.blank(width, self.rich_style)
-        key = (index, width, index == self.cursor, focused, self.id_width)
-        strip = self._strips.get(key)
-        if strip is None:
-            if index == len(self.goroutines):
-                strip = self._status_row(width)
-            else:
-                strip = self._row(self.goroutines[index], index == self.cursor, width)
-            self._strips[key] = strip
-        return strip
-
-    def _style(self, name: str) -> RichStyle:
-        return self.get_component_rich_style(name, partial=True)
+    def render_row(self, index: int, is_cursor: bool, width: int) -> Strip:
+        if index == len(self.goroutines):
+            return self._status_row(width)
+        return self._row(self.goroutines[index], is_cursor, width)
 
     def _status_row(self, width: int) -> Strip:
-        if self.error:
-            segments = [Segment(f" {self.error}", self.rich_style + self._style("goroutine-list--error"))]
-        else:
-            segments = [Segment(f" {self.status_line}", self.rich_style + self._style("goroutine-list--status"))]
-        return Strip(segments).crop_extend(0, width, self.rich_style)
+        style = "goroutine-list--error" if self.error else "goroutine-list--status"
+        text = self.error or self.status_line
+        return Strip([Segment(f" {text}", self.rich_style + self.style_of(style))]).crop_extend(0, width, self.rich_style)
 
     def _row(self, g: Goroutine, is_cursor: bool, width: int) -> Strip:
-        base = self.rich_style
-        if is_cursor:
-            base = base + self.get_component_rich_style("goroutine-list--cursor")
+        base = self.row_base(is_cursor)
         selected = g.id == self.selected_id
-        mark_style = base + self._style("goroutine-list--selected") if selected else base
+        mark_style = base + self.style_of("goroutine-list--selected") if selected else base
         segments = [
             Segment("*" if selected else " ", mark_style),
-            Segment(f"{g.id:>{self.id_width}} ", base + self._style("goroutine-list--id")),
+            Segment(f"{g.id:>{self.id_width}} ", base + self.style_of("goroutine-list--id")),
         ]
         if g.unreadable:
-            segments.append(Segment(f"unreadable: {g.unreadable}", base + self._style("goroutine-list--error")))
+            segments.append(Segment(f"unreadable: {g.unreadable}", base + self.style_of("goroutine-list--error")))
             return Strip(segments).crop_extend(0, width, base)
         state = "running" if g.threadID and g.status == 2 else goroutine_state(g, self.go_version)
         state_width = 16 if width < 100 else 24
         if len(state) > state_width:
             state = state[: state_width - 1] + "…"
         state_style = "goroutine-list--running" if g.threadID else "goroutine-list--waiting"
-        segments.append(Segment(f"{state:<{state_width}} ", base + self._style(state_style)))
+        segments.append(Segment(f"{state:<{state_width}} ", base + self.style_of(state_style)))
         loc = g.userCurrentLoc
         fn = loc.function.name if loc.function else "?"
         where = f"{os.path.basename(loc.file) or '?'}:{loc.line} {fn}"
-        segments.append(Segment(where, base + self._style("goroutine-list--location")))
+        segments.append(Segment(where, base + self.style_of("goroutine-list--location")))
         if g.threadID:
-            segments.append(Segment(f"  [thread {g.threadID}]", base + self._style("goroutine-list--running")))
+            segments.append(Segment(f"  [thread {g.threadID}]", base + self.style_of("goroutine-list--running")))
         if g.labels:
             labels = " ".join(f"{k}={v}" for k, v in sorted(g.labels.items()))
-            segments.append(Segment(f"  {labels}", base + self._style("goroutine-list--labels")))
+            segments.append(Segment(f"  {labels}", base + self.style_of("goroutine-list--labels")))
         return Strip(segments).crop_extend(0, width, base)
-
-    def on_click(self, event: events.Click) -> None:
-        index = event.y + round(self.scroll_y)
-        if index < len(self.goroutines):
-            self.set_cursor(index)
-            owner = self.parent
-            if isinstance(owner, GoroutineList) and event.chain >= 2:
-                owner.action_select()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -186,42 +140,44 @@ class GoroutineRows(ScrollView, can_focus=False):
             owner.load_more_if_needed()
 
     def on_resize(self) -> None:
-        self.changed()
+        super().on_resize()
         owner = self.parent
         if isinstance(owner, GoroutineList):
             owner.load_more_if_needed()
 
 
-class GoroutineList(Widget, can_focus=True):
+class GoroutineList(CursorPane):
     """Goroutines of the stopped target, paged lazily from Delve.
 
-    Constructor: ``GoroutineList(fetch_page, *, go_version=(0,0,0), page_size=1000,
-    fetch_timeout=60, id, classes)`` where ``fetch_page(start, count, filters)`` is
-    ListGoroutines (e.g. ``lambda s, c, f: session.goroutines(s, c, filters=f)``).
-    ``go_version`` (settable) is the target's Go version, for wait-reason names.
+    Constructor: ``GoroutineList(fetch_page, *, fetch_count=None, go_version=(0,0,0),
+    page_size=200, fetch_timeout=60, id, classes)`` where ``fetch_page(start, count,
+    filters)`` is ListGoroutines (e.g. ``lambda s, c, f: session.goroutines(s, c,
+    filters=f)``) and ``fetch_count()`` (optional) returns the runtime's
+    GoroutineCount (e.g. ``lambda: count_goroutines(session.client)``), shown in the
+    status while pages are still coming. ``go_version`` (settable) is the target's
+    Go version, for wait-reason names.
 
     ``reload(filters=None, selected_id=None)`` after each stop: drops what was
-    loaded, fetches the first page, marks ``selected_id`` with ``*``. ``filters``
-    are extra Delve filters AND-ed with the pane's own (None keeps the previous
-    extra filters). ``clear()`` empties it (e.g. while the target runs).
-    Properties: ``goroutines`` (loaded), ``total`` (None until the last page),
+    loaded, fetches the first page (``page_size`` goroutines: one screenful and
+    some, at once), marks ``selected_id`` with ``*``. The next page is fetched in
+    the background once the cursor or the view comes within ``prefetch_rows`` of
+    the end of what is loaded, so scrolling rarely waits; nothing fetches further
+    ahead than that. ``filters`` are extra Delve filters AND-ed with the pane's own
+    (None keeps the previous extra filters). ``clear()`` empties it (e.g. while
+    the target runs). Properties: ``goroutines`` (loaded), ``total`` (None until the
+    last page), ``count`` (the runtime's count, None until known), ``fetching``,
     ``cursor_goroutine``, ``user_only``, ``text_filter``, ``status_text`` (also
     shown as the last row and as ``border_subtitle``).
 
     Message: ``Selected(goroutine_id)`` on enter (or double click).
     Keys: up/down/pageup/pagedown/home/end (g/G) move; enter select; u toggle
     user goroutines only (Delve filter 7, on by default); / filter by user location
-    substring (Delve filter 2; empty clears). Worker group "goroutines" (exclusive,
-    cancelled by reload/clear).
+    substring (Delve filter 2; empty clears). Worker groups "goroutines" (pages,
+    exclusive) and "goroutine-count", both cancelled by reload/clear.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", show=False, id="goroutines.cursor-up"),
-        Binding("down", "cursor_down", "Down", show=False, id="goroutines.cursor-down"),
-        Binding("pageup", "page_up", "Page up", show=False, id="goroutines.page-up"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="goroutines.page-down"),
-        Binding("home,g", "first", "First", show=False, id="goroutines.first"),
-        Binding("end,G", "last", "Last", show=False, id="goroutines.last"),
+        *cursor_bindings("goroutines", letters=True),
         Binding("enter", "select", "Switch", id="goroutines.select", tooltip="Switch to this goroutine"),
         Binding("u", "toggle_user", "User only", id="goroutines.user-only",
                 tooltip="Show only user goroutines, or runtime ones too"),
@@ -258,20 +214,26 @@ class GoroutineList(Widget, can_focus=True):
         self,
         fetch_page: FetchPage,
         *,
+        fetch_count: FetchCount | None = None,
         go_version: tuple[int, int, int] = (0, 0, 0),
-        page_size: int = 1000,
+        page_size: int = PAGE_SIZE,
+        prefetch_rows: int | None = None,
         fetch_timeout: float = 60.0,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(id=id, classes=classes)
+        rows = GoroutineRows()
+        super().__init__(rows, id=id, classes=classes)
+        self._rows = rows
         self.fetch_page = fetch_page
+        self.fetch_count = fetch_count
         self.page_size = page_size
+        self.prefetch_rows = prefetch_rows if prefetch_rows is not None else max(1, page_size // 2)
         self.fetch_timeout = fetch_timeout
         self.user_only = True
         self.text_filter = ""
         self.total: int | None = None
-        self._rows = GoroutineRows()
+        self.count: GoroutineCount | None = None
         self._rows.go_version = go_version
         self._prompt = Input(id="goroutine-filter", placeholder="user location contains… (Enter apply, Esc cancel)")
         self._extra_filters: list[ListGoroutinesFilter] = []
@@ -297,6 +259,11 @@ class GoroutineList(Widget, can_focus=True):
     @property
     def goroutines(self) -> list[Goroutine]:
         return self._rows.goroutines
+
+    @property
+    def fetching(self) -> bool:
+        """A page is being fetched."""
+        return self._loading
 
     @property
     def cursor_goroutine(self) -> Goroutine | None:
@@ -330,30 +297,35 @@ class GoroutineList(Widget, can_focus=True):
         rows = self._rows
         if selected_id is not None:
             rows.selected_id = selected_id
-        self._generation += 1
-        self.workers.cancel_group(self, "goroutines")
-        rows.goroutines = []
-        rows.cursor = 0
-        rows.id_width = 4
-        rows.error = ""
-        self.total = None
+        self._forget()
         self._next = 0
         self._set_status("loading…")
         self._load_pages()
+        if self.fetch_count is not None:
+            self.run_worker(partial(self._count, self._generation), group="goroutine-count", exclusive=True,
+                            name="goroutine count")
         rows.scroll_to(y=0, animate=False, immediate=True)
         rows.changed()
 
     def clear(self) -> None:
         """Show nothing and stop paging (the target is running or gone)."""
-        self._generation += 1
-        self.workers.cancel_group(self, "goroutines")
-        self._rows.goroutines = []
-        self._rows.error = ""
-        self.total = None
-        self._next = -1
-        self._loading = False
+        self._forget()
         self._set_status("")
         self._rows.changed()
+
+    def _forget(self) -> None:
+        self._generation += 1
+        self.workers.cancel_group(self, "goroutines")
+        self.workers.cancel_group(self, "goroutine-count")
+        rows = self._rows
+        rows.goroutines = []
+        rows.cursor = 0
+        rows.id_width = 4
+        rows.error = ""
+        self.total = None
+        self.count = None
+        self._next = -1
+        self._loading = False
 
     def load_more_if_needed(self) -> None:
         """Fetch further pages when the view or the cursor nears the end of what is loaded."""
@@ -367,8 +339,8 @@ class GoroutineList(Widget, can_focus=True):
     def _wants_more(self) -> bool:
         rows = self._rows
         height = max(1, rows.scrollable_content_region.height)
-        horizon = max(round(rows.scroll_y), rows.cursor) + 2 * height
-        return len(rows.goroutines) <= horizon
+        horizon = max(round(rows.scroll_y) + height, rows.cursor + 1) + self.prefetch_rows
+        return len(rows.goroutines) < horizon
 
     def _load_pages(self) -> None:
         self._loading = True
@@ -377,7 +349,7 @@ class GoroutineList(Widget, can_focus=True):
         )
 
     async def _page_loop(self, generation: int) -> None:
-        """Fetch pages from Nextg until the view is filled (filtered pages may be empty) or Delve is done."""
+        """Fetch pages from Nextg until the prefetch horizon is covered (filtered pages may be empty) or Delve is done."""
         filters = self.filters()
         try:
             while generation == self._generation and self._next >= 0:
@@ -401,6 +373,21 @@ class GoroutineList(Widget, can_focus=True):
             if generation == self._generation:
                 self._loading = False
 
+    async def _count(self, generation: int) -> None:
+        """The runtime's own count, for the status line while pages are still coming (best effort)."""
+        assert self.fetch_count is not None
+        try:
+            count = await asyncio.wait_for(self.fetch_count(), self.fetch_timeout)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the count is a courtesy: paging still ends with the exact total
+            return
+        if generation == self._generation:
+            self.count = count
+            if self.total is None:
+                self._describe_progress()
+                self._rows.changed()
+
     def _add_page(self, page: ListGoroutinesOut) -> None:
         rows = self._rows
         first = not rows.goroutines
@@ -410,14 +397,26 @@ class GoroutineList(Widget, can_focus=True):
         self._next = page.Nextg
         if page.Nextg < 0:
             self.total = len(rows.goroutines)
-            self._set_status(f"{self.total} goroutine{'s' if self.total != 1 else ''}{self._filter_note()}")
+            self._set_status(f"{self.total:,} goroutine{'s' if self.total != 1 else ''}{self._filter_note()}")
         else:
-            self._set_status(f"{len(rows.goroutines)} loaded, more…{self._filter_note()}")
+            self._describe_progress()
         if first and rows.selected_id is not None:
             index = next((i for i, g in enumerate(rows.goroutines) if g.id == rows.selected_id), None)
             if index is not None:
                 self.call_after_refresh(rows.set_cursor, index)
         rows.changed()
+
+    def _describe_progress(self) -> None:
+        loaded = f"{len(self._rows.goroutines):,} loaded"
+        count = self.count
+        if count is not None and not self.text_filter and not self._extra_filters:
+            if self.user_only and count.live is not None and count.system is not None:
+                loaded += f" of {count.live - count.system:,}"
+            elif not self.user_only and count.live is not None:
+                loaded += f" of {count.live:,}"
+            else:
+                loaded += f" of ≤ {count.slots:,}"
+        self._set_status(f"{loaded}, more…{self._filter_note()}")
 
     def _filter_note(self) -> str:
         notes = []
@@ -433,30 +432,11 @@ class GoroutineList(Widget, can_focus=True):
 
     # ----- actions -----
 
-    def _page(self) -> int:
-        return max(1, self._rows.scrollable_content_region.height - 1)
-
-    def _move(self, index: int) -> None:
-        self._rows.set_cursor(index)
+    def cursor_moved(self) -> None:
         self.load_more_if_needed()
 
-    def action_cursor_up(self) -> None:
-        self._move(self._rows.cursor - 1)
-
-    def action_cursor_down(self) -> None:
-        self._move(self._rows.cursor + 1)
-
-    def action_page_up(self) -> None:
-        self._move(self._rows.cursor - self._page())
-
-    def action_page_down(self) -> None:
-        self._move(self._rows.cursor + self._page())
-
-    def action_first(self) -> None:
-        self._move(0)
-
-    def action_last(self) -> None:
-        self._move(len(self._rows.goroutines) - 1)
+    def action_activate(self) -> None:
+        self.action_select()
 
     def action_select(self) -> None:
         g = self.cursor_goroutine
@@ -487,9 +467,3 @@ class GoroutineList(Widget, can_focus=True):
         self.text_filter = event.value.strip()
         self.action_close_filter()
         self.reload()
-
-    def on_focus(self) -> None:
-        self._rows.changed()
-
-    def on_blur(self) -> None:
-        self._rows.changed()
