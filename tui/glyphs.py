@@ -1,0 +1,209 @@
+"""The symbols the UI draws, in a Unicode table and an ASCII one.
+
+Terminals without a UTF-8 locale (LANG=C on a server, the Linux console, some serial and
+SSH setups) show Unicode marks as mojibake or question marks, so every mark a widget draws
+comes from the active table: ``glyphs().bp_enabled``. The app picks the table once at start
+with :func:`select` (from :func:`use_ascii`), before any widget renders. Textual's own
+widgets draw some symbols too (tree arrows and guides, scrollbar eighths, the tabs
+underline); :func:`textual_ascii` switches those, and ``App.-ascii`` rules in app.tcss
+switch borders to Textual's ``ascii`` style.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from textual.renderables.bar import Bar
+from textual.scrollbar import ScrollBarRender
+from textual.widgets import Tree
+
+
+@dataclass(frozen=True)
+class Glyphs:
+    """One table of marks. Every field is a short string; ``spinner`` and ``sparkline`` are
+    sequences of one-cell frames / levels (lowest first)."""
+
+    bp_enabled: str
+    bp_disabled: str
+    bp_conditional: str
+    bp_tracepoint: str
+    exec_line: str
+    exec_other: str
+    frame_current: str
+    tree_collapsed: str
+    tree_expanded: str
+    subtest: str
+    spinner: str
+    sparkline: str
+    ellipsis: str
+    delta: str
+    separator: str
+    vbar: str
+    rule: str
+    arrow_right: str
+    arrow_left: str
+    arrow_up: str
+    arrow_down: str
+    arrow_both: str
+    warning: str
+    leak: str
+    approx: str
+    times: str
+    le: str
+    prompt: str
+    input_mark: str
+    dash: str
+    shift: str
+    border: str
+
+    def gutter(self) -> dict[str, str]:
+        """The source gutter's marks by kind, as SourceView names them."""
+        return {
+            "enabled": self.bp_enabled,
+            "disabled": self.bp_disabled,
+            "conditional": self.bp_conditional,
+            "tracepoint": self.bp_tracepoint,
+            "exec": self.exec_line,
+            "exec-other": self.exec_other,
+        }
+
+
+UNICODE = Glyphs(
+    bp_enabled="●",
+    bp_disabled="○",
+    bp_conditional="◆",
+    bp_tracepoint="◇",
+    exec_line="▶",
+    exec_other="▷",
+    frame_current="▶",
+    tree_collapsed="▸ ",
+    tree_expanded="▾ ",
+    subtest="↳ ",
+    spinner="⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏",
+    sparkline="▁▂▃▄▅▆▇█",
+    ellipsis="…",
+    delta="Δ",
+    separator="·",
+    vbar="│",
+    rule="─",
+    arrow_right="→",
+    arrow_left="←",
+    arrow_up="↑",
+    arrow_down="↓",
+    arrow_both="↔",
+    warning="⚠",
+    leak="▲",
+    approx="≈",
+    times="×",
+    le="≤",
+    prompt="»",
+    input_mark="▸",
+    dash="—",
+    shift="⇧",
+    border="round",
+)
+
+# The gutter letters match what SourceView has shown in ASCII mode since session 1.
+ASCII = Glyphs(
+    bp_enabled="B",
+    bp_disabled="b",
+    bp_conditional="C",
+    bp_tracepoint="T",
+    exec_line=">",
+    exec_other="~",
+    frame_current=">",
+    tree_collapsed="+ ",
+    tree_expanded="- ",
+    subtest="`-",
+    spinner="|/-\\",
+    sparkline="_.-=+*#@",
+    ellipsis="...",
+    delta="d",
+    separator="-",
+    vbar="|",
+    rule="-",
+    arrow_right="->",
+    arrow_left="<-",
+    arrow_up="Up",
+    arrow_down="Down",
+    arrow_both="<->",
+    warning="!",
+    leak="^",
+    approx="~",
+    times="x",
+    le="<=",
+    prompt=">>",
+    input_mark=">",
+    dash="--",
+    shift="Shift+",
+    border="ascii",
+)
+
+_active = UNICODE
+
+
+def glyphs() -> Glyphs:
+    """The table in use."""
+    return _active
+
+
+def select(ascii_only: bool) -> Glyphs:
+    """Make the ASCII (True) or Unicode table the one in use, Textual's symbols included."""
+    global _active
+    _active = ASCII if ascii_only else UNICODE
+    textual_ascii(ascii_only)
+    return _active
+
+
+def locale_is_utf8(environ: Mapping[str, str]) -> bool:
+    """What the C library would decide: the first of LC_ALL, LC_CTYPE, LANG that is set."""
+    for name in ("LC_ALL", "LC_CTYPE", "LANG"):
+        value = environ.get(name)
+        if value:
+            codeset = value.partition(".")[2].partition("@")[0].lower().replace("-", "")
+            return codeset == "utf8"
+    return False
+
+
+def use_ascii(config_value: str = "auto", flag: bool | None = None, environ: Mapping[str, str] | None = None) -> bool:
+    """ASCII glyphs? The ``--ascii``/``--no-ascii`` flag (None: not given) beats config.toml's
+    ``ascii`` ("on", "off", "auto"); "auto" means ASCII unless the locale is UTF-8."""
+    if flag is not None:
+        return flag
+    if config_value == "on":
+        return True
+    if config_value == "off":
+        return False
+    return not locale_is_utf8(os.environ if environ is None else environ)
+
+
+_TEXTUAL_UNICODE = {
+    (Tree, "ICON_NODE"): Tree.ICON_NODE,
+    (Tree, "ICON_NODE_EXPANDED"): Tree.ICON_NODE_EXPANDED,
+    (Tree, "LINES"): Tree.LINES,
+    (ScrollBarRender, "VERTICAL_BARS"): ScrollBarRender.VERTICAL_BARS,
+    (ScrollBarRender, "HORIZONTAL_BARS"): ScrollBarRender.HORIZONTAL_BARS,
+    (Bar, "BAR"): Bar.BAR,
+    (Bar, "HALF_BAR_RIGHT"): Bar.HALF_BAR_RIGHT,
+    (Bar, "HALF_BAR_LEFT"): Bar.HALF_BAR_LEFT,
+}
+_TEXTUAL_ASCII = {
+    (Tree, "ICON_NODE"): "> ",
+    (Tree, "ICON_NODE_EXPANDED"): "v ",
+    (Tree, "LINES"): {name: ("  ", "| ", "`-", "|-") for name in Tree.LINES},
+    (ScrollBarRender, "VERTICAL_BARS"): [" "] * len(ScrollBarRender.VERTICAL_BARS),
+    (ScrollBarRender, "HORIZONTAL_BARS"): [" "] * len(ScrollBarRender.HORIZONTAL_BARS),
+    (Bar, "BAR"): "=",
+    (Bar, "HALF_BAR_RIGHT"): "-",
+    (Bar, "HALF_BAR_LEFT"): "-",
+}
+
+
+def textual_ascii(enabled: bool) -> None:
+    """Switch the symbols Textual's own widgets draw (class attributes meant for overriding)
+    to ASCII, or back. Process-wide, like the locale it answers to."""
+    for (cls, name), value in (_TEXTUAL_ASCII if enabled else _TEXTUAL_UNICODE).items():
+        setattr(cls, name, value)
+
