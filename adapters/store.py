@@ -6,6 +6,11 @@ its Go module path (the ``module`` line of the nearest go.mod) or, for a binary
 outside any module, by the binary's directory. Writes are atomic (temp file,
 fsync, rename) so a crash never leaves half a file; a file that does not decode
 is renamed aside (``*.corrupt-<time>``) and reported, never silently dropped.
+A writer killed mid-save leaves its temp file (named with its pid); loads and saves
+sweep those of dead writers, and any older than STALE_TEMP_S.
+
+Recent sessions (the last RECENT_LIMIT launch specs that reached their first stop)
+are kept in ``recent.json`` for the launcher screen.
 
 User configuration (theme, key remaps) is TOML in
 ``$XDG_CONFIG_HOME/godbg-tui/config.toml``.
@@ -22,18 +27,18 @@ import time
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import msgspec
 
+from .dlv.launcher import LaunchSpec
 from .dlv.types import Breakpoint
-
-if TYPE_CHECKING:
-    from .dlv.launcher import LaunchSpec
 
 APP_DIR = "godbg-tui"
 HISTORY_LIMIT = 1000
+RECENT_LIMIT = 20
 SCHEMA_VERSION = 1
+STALE_TEMP_S = 600.0
+_TEMP_NAME = re.compile(r"\.(?P<target>.+)\.(?P<pid>\d+)-[a-z0-9_]+\.tmp")
 
 
 def state_dir() -> Path:
@@ -170,9 +175,14 @@ def _file_name(key: str) -> str:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` all at once: temp file in the same directory, fsync, rename."""
+    """Replace ``path`` with ``data`` all at once: temp file in the same directory, fsync, rename.
+
+    The temp file is ``.<name>.<pid>-<random>.tmp``, so a sweep can tell a dead writer's
+    leftover from a save in progress.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    sweep_stale_temp_files(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -188,6 +198,44 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale_temp_files(directory: Path, *, max_age: float = STALE_TEMP_S) -> list[Path]:
+    """Remove temp files of atomic_write whose writer is gone (or that are older than ``max_age``).
+
+    A live writer's file is young and its pid alive, so it is left alone; a pid reused by
+    another process is caught by the age. Returns what was removed.
+    """
+    removed: list[Path] = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    now = time.time()
+    for name in names:
+        m = _TEMP_NAME.fullmatch(name)
+        if m is None:
+            continue
+        path = directory / name
+        try:
+            age = now - path.lstat().st_mtime
+        except OSError:
+            continue
+        if age > max_age or not _pid_alive(int(m["pid"])):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 def _set_aside(path: Path, why: str) -> str:
@@ -212,6 +260,7 @@ class ProjectStore:
 
     def load(self) -> tuple[ProjectState, list[str]]:
         """The saved state (empty if none) and warnings about what could not be read."""
+        sweep_stale_temp_files(self.path.parent)
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
@@ -241,6 +290,7 @@ class HistoryStore:
         self.path = (directory or state_dir()) / "history.json"
 
     def load(self) -> tuple[list[str], list[str]]:
+        sweep_stale_temp_files(self.path.parent)
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
@@ -254,6 +304,98 @@ class HistoryStore:
 
     def save(self, entries: Sequence[str]) -> None:
         atomic_write(self.path, msgspec.json.encode(list(entries)[-HISTORY_LIMIT:]) + b"\n")
+
+
+class RecentSession(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """What is needed to start a session again: the LaunchSpec minus per-run plumbing
+    (listen address, dlv path, environment)."""
+
+    mode: str
+    program: str | None = None
+    args: list[str] = msgspec.field(default_factory=list)
+    pid: int | None = None
+    core: str | None = None
+    address: str | None = None
+    test_run: str | None = None
+    build_flags: str | None = None
+    wd: str | None = None
+
+    @classmethod
+    def from_spec(cls, spec: LaunchSpec) -> RecentSession:
+        """Relative paths are pinned to the directory they were relative to, so the entry
+        starts the same program from wherever godbg-tui is run next."""
+        wd = spec.wd or (os.getcwd() if spec.mode in ("exec", "debug", "test", "core") else None)
+        program = spec.program
+        if program and spec.mode in ("exec", "core", "attach") and wd:
+            program = os.path.join(wd, program)
+        core = os.path.join(wd, spec.core) if spec.core and wd else spec.core
+        return cls(
+            mode=spec.mode,
+            program=program,
+            args=list(spec.args),
+            pid=spec.pid,
+            core=core,
+            address=spec.address,
+            test_run=spec.test_run,
+            build_flags=spec.build_flags,
+            wd=wd,
+        )
+
+    def to_spec(self) -> LaunchSpec:
+        return LaunchSpec(
+            mode=self.mode,  # type: ignore[arg-type]
+            program=self.program,
+            args=tuple(self.args),
+            pid=self.pid,
+            core=self.core,
+            address=self.address,
+            test_run=self.test_run,
+            build_flags=self.build_flags,
+            wd=self.wd,
+        )
+
+    def describe(self) -> str:
+        """``exec prog -linger 1h``, ``attach 4242 (server)``, ``test ./calc -run TestAdd``."""
+        if self.mode == "attach":
+            name = f" ({Path(self.program).name})" if self.program else ""
+            return f"attach {self.pid}{name}"
+        if self.mode == "connect":
+            return f"connect {self.address}"
+        if self.mode == "core":
+            return f"core {Path(self.program or '').name} {Path(self.core or '').name}"
+        what = Path(self.program).name if self.mode == "exec" and self.program else self.program or "."
+        parts = [self.mode, what]
+        if self.test_run:
+            parts += ["-run", self.test_run]
+        return " ".join([*parts, *self.args])
+
+
+class RecentSessions:
+    """The last RECENT_LIMIT sessions that started, newest first, one entry per distinct spec."""
+
+    def __init__(self, directory: Path | None = None):
+        self.path = (directory or state_dir()) / "recent.json"
+
+    def load(self) -> tuple[list[RecentSession], list[str]]:
+        sweep_stale_temp_files(self.path.parent)
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return [], []
+        except OSError as exc:
+            return [], [f"cannot read {self.path}: {exc.strerror}"]
+        try:
+            return msgspec.json.decode(raw, type=list[RecentSession])[:RECENT_LIMIT], []
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            return [], [_set_aside(self.path, str(exc))]
+
+    def add(self, spec: LaunchSpec) -> list[RecentSession]:
+        """Put ``spec`` first (removing an equal older entry), save, and return the list."""
+        entry = RecentSession.from_spec(spec)
+        entries, _ = self.load()
+        entries = [entry, *(e for e in entries if e != entry)][:RECENT_LIMIT]
+        atomic_write(self.path, msgspec.json.format(msgspec.json.encode(entries)) + b"\n")
+        return entries
 
 
 def load_config(path: Path | None = None) -> Config:

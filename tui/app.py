@@ -1,12 +1,15 @@
 """GodbgApp: owns the one DebugSession and routes its events to the main screen.
 
-The session lives inside one long-lived worker (``async with DebugSession(spec)``)
+The session lives inside one long-lived task (``async with DebugSession(spec)``)
 because anyio task groups must be exited by the task that entered them; the
-worker waits until it is told to close, then closes the session (killing a
-launched target, detaching from an attached one). ``end_session`` is that
-request plus the wait for it, and every way out of the app goes through it:
-quit, a new session from a picker, a signal, a crash (cli.py awaits it after
-the app has stopped, on the same loop).
+task waits until it is told to close, then closes the session (killing a
+launched target, detaching from an attached one). It is a plain asyncio task on
+the app's loop, not a Textual worker: Textual cancels its workers when the app
+stops, which would cut a close short (a connect session could not take its
+breakpoints off the server). ``end_session`` is the close request plus the wait
+for that task, and every way out of the app goes through it: quit, detach, a new
+session, a signal (SIGTERM, SIGINT, SIGHUP), a crash (cli.py awaits it after the
+app has stopped, on the same loop).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Input
 
 from godbg_tui.adapters import events as ev
 from godbg_tui.adapters.commands import CommandInterpreter, CommandResult, run_script
@@ -38,6 +42,7 @@ from godbg_tui.adapters.store import (
     HistoryStore,
     ProjectState,
     ProjectStore,
+    RecentSessions,
     saved_breakpoint,
 )
 from godbg_tui.themes import APP_CSS, DEFAULT_THEME, THEMES, VARIABLE_DEFAULTS
@@ -46,6 +51,7 @@ from godbg_tui.tui.screens.main import MainScreen, SessionEvent
 
 CLOSE_TIMEOUT_S = 20.0
 HANGUP_GRACE_S = 10.0
+QUIT_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 class _RefreshingInterpreter:
@@ -85,6 +91,12 @@ class GodbgApp(App[int]):
     BINDINGS = [
         Binding("ctrl+o", "open_launcher", "New session", id="session.new", show=False,
                 tooltip="Start another debugging session (ends this one)"),
+        Binding("ctrl+d", "detach", "Detach", id="session.detach", show=False,
+                tooltip="Detach and leave the program running; the debugger stays open (r attaches again)"),
+        # Ahead of the main screen's r (restart the program), which cannot help once the
+        # session itself has ended: this one starts the same session again.
+        Binding("r", "start_again", "Start again", id="session.again", show=False, priority=True,
+                tooltip="After dlv died, a failed start or a detach: start the same session again"),
     ]
 
     def __init__(
@@ -116,9 +128,11 @@ class GodbgApp(App[int]):
         self.history_store = HistoryStore(state_dir)
         self.history, warnings = self.history_store.load()
         self.startup_warnings.extend(warnings)
+        self.recent_store = RecentSessions(state_dir)
         self.exit_code = 0
         self._close_request: asyncio.Event | None = None
-        self._session_done: asyncio.Event | None = None
+        self._owner: asyncio.Task[None] | None = None
+        self._switching = False
         self._first_stop_seen = False
         self._signalled = 0
         if spec is not None:
@@ -141,14 +155,17 @@ class GodbgApp(App[int]):
             self.call_after_refresh(self.action_open_launcher)
 
     def install_signal_handlers(self) -> None:
-        """SIGTERM and SIGHUP (terminal or SSH gone) close the session and end the app.
+        """SIGTERM, SIGINT (``kill -INT``; ctrl+c in the app is a key) and SIGHUP (terminal
+        or SSH gone) close the session and end the app.
 
         Plain signal handlers, not loop ones: they run in the main thread even when the
         loop is stuck, as Textual is after a hang-up, blocked writing to a terminal that
         no longer exists. A watchdog thread then makes sure dlv and the target go anyway.
+        SIGINT must not keep Python's default, which raises KeyboardInterrupt out of the
+        event loop and leaves the app hanging with dlv still up.
         """
         self._loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGHUP):
+        for sig in QUIT_SIGNALS:
             signal.signal(sig, self._on_signal)
 
     def _on_signal(self, signum: int, frame: object) -> None:
@@ -204,16 +221,12 @@ class GodbgApp(App[int]):
         self.spec = spec
         self._first_stop_seen = False
         self._close_request = asyncio.Event()
-        self._session_done = asyncio.Event()
         self.main_screen.status.target = self.target_description
-        self.run_worker(
-            self._own_session(spec, self._close_request, self._session_done),
-            group="session-owner",
-            name=f"session {describe_spec(spec)}",
-        )
+        self.main_screen.status.halt_clock = self._halt_clock
+        self._owner = asyncio.create_task(self._own_session(spec, self._close_request), name=f"session {describe_spec(spec)}")
 
-    async def _own_session(self, spec: LaunchSpec, close_request: asyncio.Event, done: asyncio.Event) -> None:
-        session = DebugSession(spec, stop_at_main=self.stop_at_main)
+    async def _own_session(self, spec: LaunchSpec, close_request: asyncio.Event) -> None:
+        session = DebugSession(spec, stop_at_main=self.stop_at_main, auto_resume_after=self.config.auto_resume_after or None)
         session.subscribe(self._forward_event)
         self.session = session
         self.interp = CommandInterpreter(session, cwd=spec.wd)
@@ -221,17 +234,26 @@ class GodbgApp(App[int]):
             async with session:
                 await close_request.wait()
         except LaunchError as exc:
-            self.main_screen.status.state = "failed"
-            self.main_screen.status.detail = exc.message
-            self.main_screen.console.message("error", str(exc))
-            self.show_error("Could not start the debugger", str(exc), exc.output)
+            self._report_failure("Could not start the debugger", exc.message, str(exc), exc.output)
         except (SessionError, DelveError) as exc:
-            self.main_screen.status.state = "failed"
-            self.main_screen.status.detail = str(exc)
-            self.main_screen.console.message("error", str(exc))
-            self.show_error("The debugging session failed", str(exc))
-        finally:
-            done.set()
+            self._report_failure("The debugging session failed", str(exc), str(exc))
+
+    def _report_failure(self, title: str, status: str, message: str, detail: str = "") -> None:
+        if not self.is_running:
+            return  # the app has gone (cli.py prints nothing more; the session is closed)
+        self.main_screen.status.state = "failed"
+        self.main_screen.status.detail = status
+        self.main_screen.console.message("error", message)
+        self.show_error(title, message, detail)
+
+    def _halt_clock(self) -> tuple[float, float | None] | None:
+        """(seconds stopped, seconds until the halt budget resumes it or None) while a program
+        that is not ours (attach, connect) is stopped; None otherwise."""
+        session = self.session
+        if session is None or session.owns_target:
+            return None
+        stopped = session.stopped_for
+        return None if stopped is None else (stopped, session.auto_resume_in)
 
     def _forward_event(self, event: ev.Event) -> None:
         if isinstance(event, ev.Stopped):
@@ -239,30 +261,46 @@ class GodbgApp(App[int]):
         self.main_screen.post_message(SessionEvent(event, by_command=self.main_screen.commands_running > 0))
         if isinstance(event, ev.Stopped) and not self._first_stop_seen:
             self._first_stop_seen = True
+            self._remember_session(self.session.spec if self.session is not None else None)
             self._after_first_stop()
+
+    def _remember_session(self, spec: LaunchSpec | None) -> None:
+        """A session that reached its first stop goes to the top of the launcher's recent list."""
+        if spec is None:
+            return
+        try:
+            self.recent_store.add(spec)
+        except OSError as exc:
+            self.main_screen.console.message("warning", f"could not save recent sessions: {exc.strerror}")
 
     @property
     def session_closed(self) -> bool:
         """No session, or the current one has let go of dlv and the target."""
-        return self._session_done is None or self._session_done.is_set()
+        return self._owner is None or self._owner.done()
+
+    @property
+    def session_ended(self) -> bool:
+        """There was a session and it is over (dlv died, the start failed, it was detached),
+        and no new one is on its way: ``r`` starts it again."""
+        if self.spec is None or self._switching:
+            return False
+        session = self.session
+        return session is None or session.phase in (ev.Phase.DEAD, ev.Phase.CLOSED) or self.session_closed
 
     async def end_session(self, timeout: float = CLOSE_TIMEOUT_S) -> None:
         """Close the current session (if any) and wait until it has let go of everything."""
-        if self._close_request is None or self._session_done is None:
+        owner = self._owner
+        if self._close_request is None or owner is None:
             return
         self._close_request.set()
         if self.session is not None and self.session.phase == ev.Phase.LAUNCHING:
             # Still starting (building, launching, running to main): it cannot see the
             # request yet; cancelling the start makes it clean up what it has begun.
-            self.workers.cancel_group(self, "session-owner")
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                await self._session_done.wait()
-        if not self._session_done.is_set():
-            self.workers.cancel_group(self, "session-owner")
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout):
-                    await self._session_done.wait()
+            owner.cancel()
+        await asyncio.wait([owner], timeout=timeout)
+        if not owner.done():
+            owner.cancel()
+            await asyncio.wait([owner], timeout=timeout)
 
     @work(group="init", exit_on_error=False)
     async def _after_first_stop(self) -> None:
@@ -366,6 +404,10 @@ class GodbgApp(App[int]):
     # ----- dialogs and actions -----
 
     def show_error(self, title: str, message: str, detail: str = "") -> None:
+        session = self.session
+        if session is not None and session.phase == ev.Phase.DEAD and session.spec.mode in ("attach", "connect"):
+            again = "attaches again" if session.spec.mode == "attach" else "reconnects"
+            message += f"\n\nr {again}; ctrl+o starts another session."
         self.push_screen(ConfirmScreen(title, message, detail=detail, cancel_label=None, error=True))
 
     def quit_consequence(self) -> str:
@@ -403,6 +445,49 @@ class GodbgApp(App[int]):
         await self.end_session()
         self.exit(self.exit_code)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "start_again":
+            # Only on the debugger screen itself, and never while typing there.
+            return self.screen is getattr(self, "main_screen", None) and not isinstance(self.focused, Input) and self.session_ended
+        if action == "detach":
+            session = self.session
+            return session is not None and session.spec.mode in ("attach", "connect") and not self.session_ended or None
+        return True
+
+    def action_start_again(self) -> None:
+        if self.spec is None:
+            return
+        self.main_screen.console.message("info", f"starting the session again: {describe_spec(self.spec)}")
+        self.switch_session(self.spec)
+
+    def action_detach(self) -> None:
+        """Ask, then end an attach/connect session leaving the program running; the app stays."""
+        session = self.session
+        if session is None:
+            return
+        if session.spec.mode == "attach":
+            who = f"process {session.target_pid or session.spec.pid}"
+            message = f"{who.capitalize()} keeps running, without this session's breakpoints and no longer traced."
+        else:
+            who = f"the program on {session.spec.address}"
+            message = "The program keeps running and the remote dlv server stays up; this session's breakpoints are removed."
+        message += " The debugger stays open: r attaches again, ctrl+o starts another session."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._detach_now()
+
+        self.push_screen(ConfirmScreen(f"Detach from {who}?", message, confirm_label="Detach", cancel_label="Stay"), answered)
+
+    @work(group="detach", exclusive=True, exit_on_error=False)
+    async def _detach_now(self) -> None:
+        token = self.main_screen.status.begin_wait("detaching")
+        try:
+            await self.end_session()
+        finally:
+            self.main_screen.status.end_wait(token)
+        self.main_screen.refresh_bindings()
+
     def action_show_help(self) -> None:
         from godbg_tui.tui.screens.help import HelpScreen
 
@@ -413,7 +498,10 @@ class GodbgApp(App[int]):
     def action_open_launcher(self) -> None:
         from godbg_tui.tui.screens.launcher import LauncherScreen
 
-        self.push_screen(LauncherScreen(self.spec.wd if self.spec and self.spec.wd else None), self._launch_chosen)
+        recent, warnings = self.recent_store.load()
+        for warning in warnings:
+            self.main_screen.console.message("warning", warning)
+        self.push_screen(LauncherScreen(self.spec.wd if self.spec and self.spec.wd else None, recent=recent), self._launch_chosen)
 
     def action_pick_attach(self) -> None:
         from godbg_tui.tui.screens.attach_picker import AttachPicker
@@ -440,19 +528,23 @@ class GodbgApp(App[int]):
     @work(group="switch", exclusive=True, exit_on_error=False)
     async def switch_session(self, spec: LaunchSpec) -> None:
         """End the current session properly (kill or detach), then start ``spec``'s."""
-        if self._session_done is not None and not self._session_done.is_set():
-            token = self.main_screen.status.begin_wait("closing the session")
-            try:
-                await self.end_session()
-            finally:
-                self.main_screen.status.end_wait(token)
-        self.startup_warnings = []
-        self._open_project(spec)
-        self.stops_seen = 0
-        self.main_screen.reset_for_session(self.project)
-        for warning in self.startup_warnings:
-            self.main_screen.console.message("warning", warning)
-        self.start_session(spec)
+        self._switching = True
+        try:
+            if not self.session_closed:
+                token = self.main_screen.status.begin_wait("closing the session")
+                try:
+                    await self.end_session()
+                finally:
+                    self.main_screen.status.end_wait(token)
+            self.startup_warnings = []
+            self._open_project(spec)
+            self.stops_seen = 0
+            self.main_screen.reset_for_session(self.project)
+            for warning in self.startup_warnings:
+                self.main_screen.console.message("warning", warning)
+            self.start_session(spec)
+        finally:
+            self._switching = False
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """Every binding of the debugger screen, plus the app's own commands, in the palette."""

@@ -361,14 +361,14 @@ def test_the_terminal_is_restored_even_after_sigkill(cells):
 # Where the UI survives a fault below it, it offers to start again (Pilot, real dlv)
 
 
-@pytest.mark.xfail(strict=True, reason="after dlv dies, r answers 'the debugging session has ended' instead of starting anew (issue 6 report)")
 async def test_after_dlv_dies_r_starts_a_new_session(go_bin, dlv_path, tmp_path, monkeypatch):
     monkeypatch.setenv("GODBG_DLV", str(dlv_path))
     app = GodbgApp(LaunchSpec("exec", program=str(go_bin["prog"]), args=("-linger", "1h")), state_dir=tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         try:
             await async_wait_until(lambda: app.stops_seen >= 1 and app.session is not None, timeout=60)
-            os.kill(app.session.server.pid, signal.SIGKILL)
+            dead = app.session
+            os.kill(dead.server.pid, signal.SIGKILL)
             await async_wait_until(lambda: isinstance(app.screen, ConfirmScreen) and app.screen.query("#message"), timeout=20)
             assert "r starts a new session" in str(app.screen.query_one("#message").render())
             await pilot.press("enter")
@@ -377,9 +377,11 @@ async def test_after_dlv_dies_r_starts_a_new_session(go_bin, dlv_path, tmp_path,
 
             def answered() -> bool:
                 screen.console.flush()
-                return app.stops_seen >= 2 or "» error: " in screen.console.text
+                started = app.session is not dead and app.session.phase == Phase.STOPPED
+                return started or "» error: " in screen.console.text
 
             await async_wait_until(answered, timeout=60)
-            assert app.stops_seen >= 2 and app.session.phase == Phase.STOPPED
+            assert app.session is not dead and app.session.phase == Phase.STOPPED, screen.console.text
+            assert app.session.spec == dead.spec
         finally:
             await app.end_session()

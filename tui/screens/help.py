@@ -79,6 +79,7 @@ class HelpScreen(ModalScreen[None]):
             yield Label("F-keys work everywhere, letters when not typing; ctrl+p finds any action", id="help-title")
             with VerticalScroll():
                 yield Static(self._table("Debugger (everywhere)", self._main_bindings()), id="help-global")
+                yield Static(self._table("Sessions", self._rows(type(self.app).BINDINGS)), id="help-sessions")
                 for title, bindings in self.SECTIONS:
                     yield Static(self._table(title, self._rows(bindings)))
 

@@ -1,8 +1,9 @@
-"""The first screen of ``godbg-tui`` without arguments: what to debug, one key each."""
+"""The first screen of ``godbg-tui`` without arguments: recent sessions, then what to debug, one key each."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from textual import on
@@ -15,6 +16,7 @@ from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from godbg_tui.adapters.dlv.launcher import LaunchError, LaunchSpec, validate_spec
+from godbg_tui.adapters.store import RecentSession
 from godbg_tui.tui.screens.attach_picker import AttachPicker
 from godbg_tui.tui.screens.exec_picker import ExecPicker
 from godbg_tui.tui.screens.test_picker import TestPicker
@@ -37,8 +39,18 @@ def choice_row(key: str, title: str, what: str) -> Content:
     return Content.assemble((f" {key} ", "bold $text-accent"), f" {title.ljust(_TITLE_WIDTH)}  ", (what, "$foreground-muted"))
 
 
+def recent_row(entry: RecentSession) -> Content:
+    """``exec prog -linger 1h   /home/me/src/app``: the session, then where it ran (muted)."""
+    where = entry.wd or ""
+    return Content.assemble(f" {entry.describe()}", (f"  {where}" if where else "", "$foreground-muted"))
+
+
 class LauncherScreen(Screen[LaunchSpec | None]):
-    """Choose how to start a session: a (attach), e (exec), d (debug), t (test), c (connect), q (quit).
+    """Choose how to start a session: a recent one (Enter), or a (attach), e (exec), d (debug),
+    t (test), c (connect), q (quit).
+
+    ``recent`` (newest first) is listed at the top and focused, so Enter starts the last
+    session again; tab moves to the menu.
 
     Each of a/e/d/t pushes its picker (AttachPicker, ExecPicker, ExecPicker
     for packages, TestPicker); when the picker returns a LaunchSpec this
@@ -63,6 +75,8 @@ class LauncherScreen(Screen[LaunchSpec | None]):
     LauncherScreen #title { text-style: bold; width: 100%; }
     LauncherScreen #cwd { color: $text-muted; width: 100%; margin-bottom: 1; }
     LauncherScreen OptionList, LauncherScreen OptionList:focus { height: auto; border: none; padding: 0; }
+    LauncherScreen #recent, LauncherScreen #recent:focus { max-height: 10; margin-bottom: 1; }
+    LauncherScreen .heading { color: $text-muted; text-style: bold; width: 100%; }
     LauncherScreen #connect { height: 1; margin-top: 1; display: none; }
     LauncherScreen #connect.-open { display: block; }
     LauncherScreen #connect Label { width: 9; color: $text-muted; }
@@ -81,22 +95,30 @@ class LauncherScreen(Screen[LaunchSpec | None]):
         Binding("escape", "back", "Back", show=False, id="launcher.back"),
     ]
 
-    AUTO_FOCUS = "#choices"
-
-    def __init__(self, cwd: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, cwd: str | os.PathLike[str] | None = None, *, recent: Sequence[RecentSession] = ()) -> None:
         super().__init__()
         self.cwd = Path(cwd) if cwd is not None else Path.cwd()
+        self.recent = list(recent)
+        self.AUTO_FOCUS = "#recent" if self.recent else "#choices"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="menu"):
             yield Label("godbg-tui: what do you want to debug?", id="title")
             yield Label(str(self.cwd), id="cwd", markup=False)
+            if self.recent:
+                yield Label("Recent sessions (enter starts one)", classes="heading")
+                yield OptionList(*(Option(recent_row(e), id=f"recent-{i}") for i, e in enumerate(self.recent)), id="recent")
+                yield Label("New session", classes="heading")
             yield OptionList(*(Option(choice_row(key, title, what), id=name) for name, key, title, what in CHOICES), id="choices")
             with Horizontal(id="connect"):
                 yield Label("Address")
                 yield Input(placeholder="127.0.0.1:4040 or unix:/path/to/dlv.sock", id="address")
             yield Static("", id="status", markup=False)
         yield Footer()
+
+    @on(OptionList.OptionSelected, "#recent")
+    def _recent_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.recent[event.option_index].to_spec())
 
     @on(OptionList.OptionSelected, "#choices")
     def _selected(self, event: OptionList.OptionSelected) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -11,6 +13,9 @@ from textual.widget import Widget
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 SPINNER_DELAY_S = 0.2
 SPINNER_FPS = 10
+HALT_CLOCK_S = 0.5
+
+HaltClock = Callable[[], "tuple[float, float | None] | None"]
 
 
 class StatusBar(Widget):
@@ -21,6 +26,11 @@ class StatusBar(Widget):
 
     The screen sets ``target``, ``state``, ``detail`` and ``scope``; waits are bracketed
     with ``begin_wait(what)`` / ``end_wait(token)`` so overlapping waits are counted.
+
+    ``halt_clock`` (set by the app) returns (seconds stopped, seconds until the halt budget
+    resumes the program or None) while someone else's program is held stopped, else None;
+    the state then reads ``stopped for 12 s (resumes in 18 s)``, so nobody forgets a live
+    service at a breakpoint.
     """
 
     DEFAULT_CSS = """
@@ -67,9 +77,28 @@ class StatusBar(Widget):
         self._waits: dict[int, tuple[str, float]] = {}
         self._next_token = 0
         self._frame = 0
+        self.halt_clock: HaltClock | None = None
+        self._halt_shown = ""
 
     def on_mount(self) -> None:
         self._ticker = self.set_interval(1 / SPINNER_FPS, self._tick, pause=True)
+        self.set_interval(HALT_CLOCK_S, self._halt_tick)
+
+    def halt_text(self) -> str:
+        """`` for 12 s (resumes in 18 s)`` while the halt clock runs, else ""."""
+        clock = self.halt_clock() if self.halt_clock is not None and self.state == "stopped" else None
+        if clock is None:
+            return ""
+        stopped, resume_in = clock
+        text = f" for {int(stopped)} s"
+        if resume_in is not None:
+            text += f" (resumes in {math.ceil(resume_in)} s)"
+        return text
+
+    def _halt_tick(self) -> None:
+        """Repaint only when the clock's text changes (once a second at most)."""
+        if self.halt_text() != self._halt_shown:
+            self.refresh()
 
     def begin_wait(self, what: str) -> int:
         """Start timing a wait; the spinner shows once it is older than SPINNER_DELAY_S."""
@@ -107,6 +136,9 @@ class StatusBar(Widget):
             text.append(self.target, style("status-bar--target"))  # dropped first when the line is short
             text.append(" │ ")
         text.append(self.state, style(self.STATE_CLASSES.get(self.state, "status-bar--target")))
+        self._halt_shown = self.halt_text()
+        if self._halt_shown:
+            text.append(self._halt_shown, style("status-bar--stopped"))
         if self.detail:
             text.append(f": {self.detail}")
         if self.scope:
