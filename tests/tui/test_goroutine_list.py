@@ -93,6 +93,20 @@ async def all_ids(session: DebugSession, filters: list[ListGoroutinesFilter]) ->
     return ids
 
 
+@asynccontextmanager
+async def goroutine_pane(session: DebugSession, fetch, *, size=(80, 24), **kwargs):
+    """The pane in an app, reloaded as after the session's stop (its first page may still be coming)."""
+    app = GoroutinesApp(fetch, session.go_version, **kwargs)
+    async with app.run_test(size=size) as pilot:
+        view = app.query_one(GoroutineList)
+        view.reload(selected_id=session.goroutine_id)
+        yield app, pilot, view
+
+
+async def loaded(view: GoroutineList) -> None:
+    await async_wait_until(lambda: view.goroutines and not view.fetching, message="pages arrived")
+
+
 def visible(view: GoroutineList) -> list[str]:
     rows = view.rows_view
     return [rows.render_line(y).text for y in range(rows.scrollable_content_region.height)]
@@ -108,10 +122,7 @@ async def page_to_the_end(pilot, view: GoroutineList) -> None:
 async def test_first_page_only_then_paging_to_the_end(size, go_bin, dlv_path, marker_line):
     async with prog_in_ready(go_bin, dlv_path, marker_line, 10_000) as session:
         fetch = CountingFetch(session)
-        app = GoroutinesApp(fetch, session.go_version)
-        async with app.run_test(size=size) as pilot:
-            view = app.query_one(GoroutineList)
-            view.reload(selected_id=session.goroutine_id)
+        async with goroutine_pane(session, fetch, size=size) as (app, pilot, view):
             await async_wait_until(lambda: view.goroutines, message="first page")
             await pilot.pause()
             assert [(start, count) for start, count, _, _ in fetch.calls] == [(0, PAGE_SIZE)]
@@ -143,11 +154,8 @@ async def test_next_page_is_prefetched_before_the_cursor_reaches_the_end(go_bin,
     rows on both sides of a page boundary are consecutive goroutines, none lost or repeated."""
     async with prog_in_ready(go_bin, dlv_path, marker_line, 1000) as session:
         fetch = CountingFetch(session)
-        app = GoroutinesApp(fetch, session.go_version)
-        async with app.run_test(size=(80, 24)) as pilot:
-            view = app.query_one(GoroutineList)
-            view.reload(selected_id=session.goroutine_id)
-            await async_wait_until(lambda: view.goroutines and not view.fetching)
+        async with goroutine_pane(session, fetch) as (app, pilot, view):
+            await loaded(view)
             first = len(view.goroutines)
             view.rows_view.set_cursor(0)
             margin = view.prefetch_rows
@@ -181,16 +189,14 @@ async def test_count_is_shown_before_the_pages_are(go_bin, dlv_path, marker_line
     async with prog_in_ready(go_bin, dlv_path, marker_line, 3000) as session:
         fetch = CountingFetch(session)
         fetch.hold()
-        app = GoroutinesApp(fetch, session.go_version, fetch_count=lambda: count_goroutines(session.client))
-        async with app.run_test(size=(80, 24)) as pilot:
-            view = app.query_one(GoroutineList)
-            view.reload(selected_id=session.goroutine_id)
+        counted = goroutine_pane(session, fetch, fetch_count=lambda: count_goroutines(session.client))
+        async with counted as (app, pilot, view):
             await async_wait_until(lambda: view.count is not None, message="runtime count")
             assert not view.goroutines and fetch.waiting == 1
             user = view.count.live - view.count.system
             assert abs(user - 3007) <= 2, view.count
             fetch.release()
-            await async_wait_until(lambda: view.goroutines and not view.fetching)
+            await loaded(view)
             assert view.status_text == f"{len(view.goroutines)} loaded of {user:,}, more… (user only)"
             assert view.border_subtitle == view.status_text
             await pilot.press("u")
@@ -201,11 +207,8 @@ async def test_count_is_shown_before_the_pages_are(go_bin, dlv_path, marker_line
 async def test_keys_answer_while_a_page_is_on_its_way(go_bin, dlv_path, marker_line):
     async with prog_in_ready(go_bin, dlv_path, marker_line, 1000) as session:
         fetch = CountingFetch(session)
-        app = GoroutinesApp(fetch, session.go_version)
-        async with app.run_test(size=(80, 24)) as pilot:
-            view = app.query_one(GoroutineList)
-            view.reload(selected_id=session.goroutine_id)
-            await async_wait_until(lambda: view.goroutines and not view.fetching)
+        async with goroutine_pane(session, fetch) as (app, pilot, view):
+            await loaded(view)
             fetch.hold()
             await pilot.press("end")
             await async_wait_until(lambda: fetch.waiting == 1, message="second page requested")
@@ -218,7 +221,7 @@ async def test_keys_answer_while_a_page_is_on_its_way(go_bin, dlv_path, marker_l
             await pilot.press("u")
             assert not view.user_only and not view.goroutines
             fetch.release()
-            await async_wait_until(lambda: view.goroutines and not view.fetching)
+            await loaded(view)
             assert view.goroutines[0].id == (await all_ids(session, []))[0]
             fetch.hold()
             await pilot.press("end")
@@ -229,10 +232,7 @@ async def test_keys_answer_while_a_page_is_on_its_way(go_bin, dlv_path, marker_l
 
 async def test_user_toggle_changes_the_count(go_bin, dlv_path, marker_line):
     async with prog_in_ready(go_bin, dlv_path, marker_line, 10) as session:
-        app = GoroutinesApp(CountingFetch(session), session.go_version)
-        async with app.run_test(size=(80, 24)) as pilot:
-            view = app.query_one(GoroutineList)
-            view.reload(selected_id=session.goroutine_id)
+        async with goroutine_pane(session, CountingFetch(session)) as (app, pilot, view):
             await async_wait_until(lambda: view.total is not None)
             user_total = view.total
             assert user_total == len(await all_ids(session, [USER_FILTER])) == 10 + 7
@@ -252,10 +252,7 @@ async def test_text_filter_keeps_paging_through_empty_pages(go_bin, dlv_path, ma
     """The mutex waiters' user location is sync's mutex.go; they come after 3000 channel waiters."""
     async with prog_in_ready(go_bin, dlv_path, marker_line, 3000) as session:
         fetch = CountingFetch(session)
-        app = GoroutinesApp(fetch, session.go_version, page_size=500)
-        async with app.run_test(size=(80, 24)) as pilot:
-            view = app.query_one(GoroutineList)
-            view.reload(selected_id=session.goroutine_id)
+        async with goroutine_pane(session, fetch, page_size=500) as (app, pilot, view):
             await async_wait_until(lambda: view.goroutines)
             calls_before = len(fetch.calls)
             await pilot.press("slash", *"mutex", "enter")
@@ -275,10 +272,7 @@ async def test_text_filter_keeps_paging_through_empty_pages(go_bin, dlv_path, ma
 
 async def test_enter_posts_selected_with_the_cursor_goroutine(go_bin, dlv_path, marker_line):
     async with prog_in_ready(go_bin, dlv_path, marker_line, 50) as session:
-        app = GoroutinesApp(CountingFetch(session), session.go_version)
-        async with app.run_test(size=(80, 24)) as pilot:
-            view = app.query_one(GoroutineList)
-            view.reload(selected_id=session.goroutine_id)
+        async with goroutine_pane(session, CountingFetch(session)) as (app, pilot, view):
             await async_wait_until(lambda: view.total is not None)
             await pilot.pause()
             await pilot.press("home", "down", "down", "down", "enter")

@@ -156,7 +156,26 @@ class CursorPane(Widget, can_focus=True):
 
     Subclasses pass their CursorLines to ``__init__``, bind keys with
     ``cursor_bindings(prefix)``, and override ``cursor_moved()`` (after any
-    move) and ``action_activate()`` (enter or double click).
+    move) and ``action_activate()`` (enter or double click). A one-line Input
+    with the class ``pane-prompt`` is docked at the bottom, hidden until it
+    gets the class ``-open``.
+    """
+
+    DEFAULT_CSS = """
+    CursorPane {
+        height: 1fr;
+        layout: vertical;
+        & > CursorLines { height: 1fr; }
+        & > .pane-prompt {
+            display: none;
+            dock: bottom;
+            height: 1;
+            border: none;
+            padding: 0 1;
+            background: $panel;
+        }
+        & > .pane-prompt.-open { display: block; }
+    }
     """
 
     def __init__(self, lines: CursorLines, *, id: str | None = None, classes: str | None = None) -> None:

@@ -19,15 +19,11 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style as RichStyle
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.cache import LRUCache
-from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from godbg_tui.adapters.dlv.types import Goroutine
@@ -48,6 +44,7 @@ from godbg_tui.adapters.goroutines import (
     sparkline,
     to_markdown,
 )
+from godbg_tui.tui.widgets.cursor_lines import CursorLines, CursorPane, cursor_bindings
 
 GROUPINGS = ("userloc", "curloc", "goloc", "startloc", "label", "running")
 MEMBER_PAGE = 100
@@ -68,10 +65,11 @@ class Row:
     expanded: bool = False
 
 
-class CensusRows(ScrollView, can_focus=False):
+class CensusRows(CursorLines):
     """The Line-API half of GoroutineCensusView: renders the visible rows only."""
 
-    SCOPED_CSS = False
+    SCOPED_CSS = False  # Textual reads it per class: rules below select on App:ansi and the view's focus
+    CURSOR_CLASS = "goroutine-census--cursor"
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "goroutine-census--cursor",
@@ -108,59 +106,17 @@ class CensusRows(ScrollView, can_focus=False):
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[Row] = []
-        self.cursor = 0
         self.group_by = "userloc"
         self.go_version: tuple[int, int, int] = (0, 0, 0)
         self.clock: WaitClock = NO_CLOCK
-        self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
 
-    def changed(self) -> None:
-        self._strips.clear()
-        self.cursor = max(0, min(self.cursor, len(self.rows) - 1))
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows))
-        self.refresh()
+    @property
+    def row_count(self) -> int:
+        return len(self.rows)
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._strips.clear()
-
-    def on_resize(self) -> None:
-        self.changed()
-
-    def set_cursor(self, index: int) -> None:
-        if not self.rows:
-            self.cursor = 0
-            return
-        index = max(0, min(index, len(self.rows) - 1))
-        old, self.cursor = self.cursor, index
-        self.refresh_line(old)
-        self.refresh_line(index)
-        height = max(1, self.scrollable_content_region.height)
-        top = round(self.scroll_y)
-        if index < top:
-            self.scroll_to(y=index, animate=False, immediate=True)
-        elif index >= top + height:
-            self.scroll_to(y=index - height + 1, animate=False, immediate=True)
-
-    def render_line(self, y: int) -> Strip:
-        index = y + round(self.scroll_y)
-        width = self.scrollable_content_region.width
-        if index >= len(self.rows):
-            return Strip.blank(width, self.rich_style)
-        focused = isinstance(self.parent, Widget) and self.parent.has_focus
-        key = (index, width, index == self.cursor, focused)
-        strip = self._strips.get(key)
-        if strip is None:
-            strip = self._strips[key] = self._render_row(self.rows[index], index == self.cursor, width)
-        return strip
-
-    def _style(self, name: str) -> RichStyle:
-        return self.get_component_rich_style(name, partial=True)
-
-    def _render_row(self, row: Row, is_cursor: bool, width: int) -> Strip:
-        base = self.rich_style
-        if is_cursor:
-            base = base + self.get_component_rich_style("goroutine-census--cursor")
+    def render_row(self, index: int, is_cursor: bool, width: int) -> Strip:
+        row = self.rows[index]
+        base = self.row_base(is_cursor)
         if row.kind == "group" and row.group is not None:
             segments = self._group_segments(row, base, width)
         elif row.kind in ("member", "waiter") and row.goroutine is not None:
@@ -173,13 +129,13 @@ class CensusRows(ScrollView, can_focus=False):
             waited = self.clock.describe(g)
             state = f"{goroutine_state(g, self.go_version)}, {waited}" if waited else goroutine_state(g, self.go_version)
             segments = [
-                Segment(f"{indent}goroutine {g.id} ", base + self._style("goroutine-census--member")),
+                Segment(f"{indent}goroutine {g.id} ", base + self.style_of("goroutine-census--member")),
                 Segment(f"[{state}] {where}", base),
-                Segment(f"  {labels}" if labels else "", base + self._style("goroutine-census--member")),
+                Segment(f"  {labels}" if labels else "", base + self.style_of("goroutine-census--member")),
             ]
         else:
             style = "goroutine-census--count" if row.kind == "bucket" else "goroutine-census--note"
-            segments = [Segment(row.text, base + self._style(style))]
+            segments = [Segment(row.text, base + self.style_of(style))]
         return Strip(segments).crop_extend(0, width, base)
 
     def _group_segments(self, row: Row, base: RichStyle, width: int) -> list[Segment]:
@@ -191,23 +147,15 @@ class CensusRows(ScrollView, can_focus=False):
         arrow = "▾" if row.expanded else "▸"
         return [
             Segment(f"{arrow} ", base),
-            Segment(f"{group.total:>9,} ", base + self._style("goroutine-census--count")),
-            Segment(f"{delta:>8} ", base + self._style(delta_style)),
-            Segment(f"{sparkline(group.history[-spark_width:]):<{spark_width}} ", base + self._style("goroutine-census--spark")),
-            Segment("⚠ " if group.leak_suspect else "  ", base + self._style("goroutine-census--leak")),
+            Segment(f"{group.total:>9,} ", base + self.style_of("goroutine-census--count")),
+            Segment(f"{delta:>8} ", base + self.style_of(delta_style)),
+            Segment(f"{sparkline(group.history[-spark_width:]):<{spark_width}} ", base + self.style_of("goroutine-census--spark")),
+            Segment("⚠ " if group.leak_suspect else "  ", base + self.style_of("goroutine-census--leak")),
             Segment(group_label(group.key, self.group_by), base),
         ]
 
-    def on_click(self, event: events.Click) -> None:
-        index = event.y + round(self.scroll_y)
-        if index < len(self.rows):
-            self.set_cursor(index)
-            owner = self.parent
-            if isinstance(owner, GoroutineCensusView) and event.chain >= 2:
-                owner.action_activate()
 
-
-class GoroutineCensusView(Widget, can_focus=True):
+class GoroutineCensusView(CursorPane):
     """Census of a stopped target's goroutines by group, for one GoroutineCensus.
 
     ``take()`` after each stop (cancels any census in flight, shows the count at
@@ -225,12 +173,7 @@ class GoroutineCensusView(Widget, can_focus=True):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", show=False, id="census.cursor-up"),
-        Binding("down", "cursor_down", "Down", show=False, id="census.cursor-down"),
-        Binding("pageup", "page_up", "Page up", show=False, id="census.page-up"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="census.page-down"),
-        Binding("home", "first", "First", show=False, id="census.first"),
-        Binding("end", "last", "Last", show=False, id="census.last"),
+        *cursor_bindings("census"),
         Binding("enter", "activate", "Expand/select", id="census.activate",
                 tooltip="Expand a group, load more members, or switch to a goroutine"),
         *(
@@ -253,12 +196,7 @@ class GoroutineCensusView(Widget, can_focus=True):
 
     DEFAULT_CSS = """
     GoroutineCensusView {
-        height: 1fr;
-        layout: vertical;
         & > #census-header { height: auto; max-height: 2; padding: 0 1; background: $panel; color: $foreground; }
-        & > CensusRows { height: 1fr; }
-        & > #census-prompt { display: none; dock: bottom; height: 1; border: none; padding: 0 1; background: $panel; }
-        & > #census-prompt.-open { display: block; }
     }
     """
 
@@ -270,7 +208,9 @@ class GoroutineCensusView(Widget, can_focus=True):
             self.goroutine_id = goroutine_id
 
     def __init__(self, census: GoroutineCensus, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
+        rows = CensusRows()
+        super().__init__(rows, id=id, classes=classes)
+        self._rows = rows
         self.census = census
         self.group_by = "userloc"
         self.label_key = ""
@@ -288,9 +228,8 @@ class GoroutineCensusView(Widget, can_focus=True):
         self._progress_due = False
         self._count_text = ""
         self._prompt_kind = ""
-        self._rows = CensusRows()
         self._header = Static(id="census-header")
-        self._prompt = Input(id="census-prompt")
+        self._prompt = Input(id="census-prompt", classes="pane-prompt")
 
     def compose(self) -> ComposeResult:
         yield self._header
@@ -310,6 +249,14 @@ class GoroutineCensusView(Widget, can_focus=True):
 
     def take(self) -> None:
         """Count again (the target stopped, or the grouping or filters changed)."""
+        self._reset("counting…")
+        self.run_worker(self._take(), group="census", exclusive=True, name="goroutine census")
+
+    def clear(self, note: str = "the program is running: the census is taken at the next stop") -> None:
+        self._reset(note)
+
+    def _reset(self, status: str) -> None:
+        """Cancel what is in flight and forget the last census and its follow-ups."""
         self._cancel()
         self.snapshot = None
         self.buckets = None
@@ -318,18 +265,7 @@ class GoroutineCensusView(Widget, can_focus=True):
         self._expanded.clear()
         self._progress = None
         self._rows.go_version = self.census.go_version
-        self._set_status("counting…")
-        self._rebuild()
-        self.run_worker(self._take(), group="census", exclusive=True, name="goroutine census")
-
-    def clear(self, note: str = "the program is running: the census is taken at the next stop") -> None:
-        self._cancel()
-        self.snapshot = None
-        self.buckets = None
-        self.waiters = None
-        self.mode = "groups"
-        self._expanded.clear()
-        self._set_status(note)
+        self._set_status(status)
         self._rebuild()
 
     def _cancel(self) -> None:
@@ -427,27 +363,6 @@ class GoroutineCensusView(Widget, can_focus=True):
         return rows.rows[rows.cursor] if rows.rows else None
 
     # ----- actions -----
-
-    def _page(self) -> int:
-        return max(1, self._rows.scrollable_content_region.height - 1)
-
-    def action_cursor_up(self) -> None:
-        self._rows.set_cursor(self._rows.cursor - 1)
-
-    def action_cursor_down(self) -> None:
-        self._rows.set_cursor(self._rows.cursor + 1)
-
-    def action_page_up(self) -> None:
-        self._rows.set_cursor(self._rows.cursor - self._page())
-
-    def action_page_down(self) -> None:
-        self._rows.set_cursor(self._rows.cursor + self._page())
-
-    def action_first(self) -> None:
-        self._rows.set_cursor(0)
-
-    def action_last(self) -> None:
-        self._rows.set_cursor(len(self._rows.rows) - 1)
 
     def action_activate(self) -> None:
         row = self.cursor_row
@@ -559,10 +474,7 @@ class GoroutineCensusView(Widget, can_focus=True):
         except CensusError as exc:
             self._set_status(f"could not read stacks: {exc}")
             return
-        self.mode = "buckets"
-        self._rows.cursor = 0
-        self._rebuild()
-        self._set_status(self._summary(self.snapshot) if self.snapshot else "")
+        self._show_mode("buckets")
 
     async def _channel(self, expr: str) -> None:
         self._set_status(f"looking for goroutines waiting on {expr}…")
@@ -571,7 +483,11 @@ class GoroutineCensusView(Widget, can_focus=True):
         except CensusError as exc:
             self._set_status(f"could not list waiters: {exc}")
             return
-        self.mode = "waiters"
+        self._show_mode("waiters")
+
+    def _show_mode(self, mode: str) -> None:
+        """Switch the rows to a follow-up's result (buckets or waiters), cursor on top."""
+        self.mode = mode
         self._rows.cursor = 0
         self._rebuild()
         self._set_status(self._summary(self.snapshot) if self.snapshot else "")
@@ -598,11 +514,6 @@ class GoroutineCensusView(Widget, can_focus=True):
         self.last_export = path
         self.notify(f"census written to {path}")
 
-    def on_focus(self) -> None:
-        self._rows.changed()
-
-    def on_blur(self) -> None:
-        self._rows.changed()
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -186,23 +186,6 @@ class GoroutineList(CursorPane):
         Binding("escape", "close_filter", "Close filter", show=False, id="goroutines.close-filter"),
     ]
 
-    DEFAULT_CSS = """
-    GoroutineList {
-        height: 1fr;
-        layout: vertical;
-        & > GoroutineRows { height: 1fr; }
-        & > #goroutine-filter {
-            display: none;
-            dock: bottom;
-            height: 1;
-            border: none;
-            padding: 0 1;
-            background: $panel;
-        }
-        & > #goroutine-filter.-open { display: block; }
-    }
-    """
-
     class Selected(Message):
         """The user chose a goroutine to switch to."""
 
@@ -235,7 +218,9 @@ class GoroutineList(CursorPane):
         self.total: int | None = None
         self.count: GoroutineCount | None = None
         self._rows.go_version = go_version
-        self._prompt = Input(id="goroutine-filter", placeholder="user location contains… (Enter apply, Esc cancel)")
+        self._prompt = Input(
+            id="goroutine-filter", classes="pane-prompt", placeholder="user location contains… (Enter apply, Esc cancel)"
+        )
         self._extra_filters: list[ListGoroutinesFilter] = []
         self._next = -1
         self._loading = False
