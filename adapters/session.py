@@ -419,7 +419,8 @@ class DebugSession:
         if self.phase == Phase.RUNNING and not client.running:
             with anyio.move_on_after(2):
                 await self._resume_sent.wait()
-        if client.running:
+        halted_here = client.running
+        if halted_here:
             await client.halt()
             with anyio.fail_after(5):
                 await client.wait_stopped()
@@ -427,7 +428,9 @@ class DebugSession:
             for bp_id in sorted(self._created_bp_ids):
                 with contextlib.suppress(DelveError):
                     await client.clear_breakpoint(bp_id)
-            if self.phase == Phase.STOPPED:
+            # Halted just now: the resuming task may not have marked the stop yet, so the
+            # phase cannot tell; the program was running and must run on.
+            if halted_here or self.phase == Phase.STOPPED:
                 with contextlib.suppress(DelveError):
                     await client.call("Command", {"name": "continue"}, timeout=0.5)
             return "disconnected; the remote program keeps running"

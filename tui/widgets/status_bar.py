@@ -29,8 +29,8 @@ class StatusBar(Widget):
 
     ``halt_clock`` (set by the app) returns (seconds stopped, seconds until the halt budget
     resumes the program or None) while someone else's program is held stopped, else None;
-    the state then reads ``stopped for 12 s (resumes in 18 s)``, so nobody forgets a live
-    service at a breakpoint.
+    ``stopped for 12 s, resumes in 18 s`` then follows the state and its reason, ahead of
+    the scope, so nobody forgets a live service at a breakpoint.
     """
 
     DEFAULT_CSS = """
@@ -85,14 +85,14 @@ class StatusBar(Widget):
         self.set_interval(HALT_CLOCK_S, self._halt_tick)
 
     def halt_text(self) -> str:
-        """`` for 12 s (resumes in 18 s)`` while the halt clock runs, else ""."""
+        """``stopped for 12 s, resumes in 18 s`` while the halt clock runs, else ""."""
         clock = self.halt_clock() if self.halt_clock is not None and self.state == "stopped" else None
         if clock is None:
             return ""
         stopped, resume_in = clock
-        text = f" for {int(stopped)} s"
+        text = f"stopped for {int(stopped)} s"
         if resume_in is not None:
-            text += f" (resumes in {math.ceil(resume_in)} s)"
+            text += f", resumes in {math.ceil(resume_in)} s"
         return text
 
     def _halt_tick(self) -> None:
@@ -128,19 +128,21 @@ class StatusBar(Widget):
         style = self.get_component_rich_style
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         waiting = self.waiting_on
+        self._halt_shown = self.halt_text()
         if waiting:
             text.append(f" {SPINNER[self._frame]} ", style("status-bar--spinner"))
         else:
             text.append(" ")
-        if self.target and self.size.width >= len(self.target) + len(self.state) + len(self.detail) + len(self.scope) + 16:
+        needed = len(self.target) + len(self.state) + len(self.detail) + len(self.scope) + len(self._halt_shown) + 16
+        if self.target and self.size.width >= needed:
             text.append(self.target, style("status-bar--target"))  # dropped first when the line is short
             text.append(" │ ")
         text.append(self.state, style(self.STATE_CLASSES.get(self.state, "status-bar--target")))
-        self._halt_shown = self.halt_text()
-        if self._halt_shown:
-            text.append(self._halt_shown, style("status-bar--stopped"))
         if self.detail:
             text.append(f": {self.detail}")
+        if self._halt_shown:
+            text.append(" │ ")
+            text.append(self._halt_shown, style("status-bar--stopped"))
         if self.scope:
             text.append(" │ ")
             text.append(self.scope, style("status-bar--scope"))
