@@ -21,7 +21,7 @@ from importlib.resources import files
 from pygments.style import Style as PygmentsStyle
 from pygments.styles import get_all_styles, get_style_by_name
 from pygments.token import Comment, Error, Keyword, Name, Number, Operator, String, Token
-from textual.highlight import HighlightTheme
+from textual.highlight import ANSIDarkHighlightTheme, ANSILightHighlightTheme, HighlightTheme
 from textual.theme import BUILTIN_THEMES, Theme
 
 APP_CSS = files(__name__).joinpath("app.tcss")
@@ -338,3 +338,18 @@ def choose_theme(
     if term in _SIXTEEN_COLOUR_TERMS or environ.get("TEXTUAL_COLOR_SYSTEM") == "standard":
         return ANSI_THEME, warning
     return DEFAULT_THEME, warning
+
+
+# Textual 8.2.8's ANSI highlight themes misspell colours ("ansi_greenb" for every string,
+# "ansi_yelllow", "ansi_blow", "ans_red"): painting Go source under any ANSI theme raises
+# ColorParseError. Corrected in place, once, so built-in ANSI themes work too.
+_TEXTUAL_TYPOS = {"ansi_greenb": "ansi_green", "ansi_yelllow": "ansi_yellow", "ansi_blow": "ansi_blue", "ans_red": "ansi_red"}
+
+
+def _repair_textual_ansi_highlight() -> None:
+    for theme in (ANSIDarkHighlightTheme, ANSILightHighlightTheme):
+        for token, text in theme.STYLES.items():
+            theme.STYLES[token] = " ".join(_TEXTUAL_TYPOS.get(word, word) for word in text.split())
+
+
+_repair_textual_ansi_highlight()

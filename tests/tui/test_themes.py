@@ -68,6 +68,33 @@ def test_source_styles_follow_the_theme(name: str):
         assert "ansi_yellow" in styles[Keyword]
 
 
+def test_textual_ansi_highlight_colours_parse():
+    """Textual 8.2.8 misspells some (ansi_greenb): themes/ repairs them at import."""
+    from textual.content import Style
+    from textual.highlight import ANSIDarkHighlightTheme, ANSILightHighlightTheme
+
+    for theme in (ANSIDarkHighlightTheme, ANSILightHighlightTheme):
+        for text in theme.STYLES.values():
+            Style.parse(text)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="source_view.py paints ANSI themes with Textual's ANSI highlight themes, not the theme's own "
+    "pygments style; fixed once SourceLines._highlight_theme returns themes.highlight_theme_for(self.app.current_theme)",
+)
+def test_source_pane_uses_the_themes_pygments_style():
+    from godbg_tui.tui.widgets.source_view import SourceLines
+
+    class FakeApp:
+        current_theme = next(t for t in THEMES if t.name == ANSI_THEME)
+
+    lines = SourceLines.__new__(SourceLines)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(SourceLines, "app", FakeApp(), raising=False)
+        assert lines._highlight_theme().STYLES == highlight_theme_for(FakeApp.current_theme).STYLES
+
+
 def test_pygments_style_for_builtin_and_unknown_themes():
     assert pygments_style_for("nord").__name__ == "NordStyle"  # same-named pygments style
     assert pygments_style_for("textual-light") is pygments_style_for("godbg-light")
@@ -164,7 +191,7 @@ async def _check_themes(names: list[str], colours: str, program: str, state_dir:
                 variables = app.get_css_variables()
                 assert all(key in variables for key in VARIABLE_DEFAULTS), name
                 text = screen_text(app)
-                assert "stopped" in text and "main.go" in text and "func main()" in text, f"{name}:\n{text}"
+                assert "stopped: at entry" in text and "main.main" in text and "Source" in text, f"{name}:\n{text}"
                 assert "\ufffd" not in text
         finally:
             await app.end_session()
@@ -180,12 +207,6 @@ async def test_truecolor_themes_at_80x24(colours: str, go_bin, tmp_path: Path, m
 
 
 @COLOURS
-@pytest.mark.xfail(
-    strict=True,
-    reason="source_view.py paints ANSI themes with Textual's ANSIDarkHighlightTheme, whose colour names "
-    "are invalid (ansi_greenb for strings): ColorParseError. Fixed once SourceLines._highlight_theme "
-    "returns themes.highlight_theme_for(self.app.current_theme)",
-)
 async def test_ansi_themes_at_80x24(colours: str, go_bin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     _force_colours(colours, monkeypatch)
     await _check_themes([t.name for t in THEMES if t.ansi], colours, str(go_bin["prog"]), tmp_path)
