@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Footer
 
 from godbg_tui.adapters.dlv.launcher import LaunchSpec
 from godbg_tui.adapters.processes import ProcessInfo, attach_warning, list_processes
+from godbg_tui.tui.widgets.filter_list import FilterList, PickerFrame
 
 _USER_WIDTH = 8
 _GO_WIDTH = 9
@@ -48,6 +49,12 @@ def matches(process: ProcessInfo, words: list[str]) -> bool:
     return all(word in haystack for word in words)
 
 
+def narrow(processes: Sequence[ProcessInfo], words: list[str]) -> list[ProcessInfo]:
+    """The processes matching every word, a word that is exactly a pid putting that process on top."""
+    exact = {int(word) for word in words if word.isdigit()}
+    return sorted((p for p in processes if matches(p, words)), key=lambda p: p.pid not in exact)
+
+
 class AttachPicker(ModalScreen[LaunchSpec | None]):
     """Choose a process to attach to.
 
@@ -62,32 +69,13 @@ class AttachPicker(ModalScreen[LaunchSpec | None]):
 
     DEFAULT_CSS = """
     AttachPicker { align: center middle; }
-    AttachPicker > #dialog {
-        width: 120;
-        max-width: 100%;
-        height: 100%;
-        max-height: 50;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    AttachPicker #title { text-style: bold; width: 100%; }
-    AttachPicker #filter { border: none; height: 1; padding: 0 1; margin-bottom: 1; }
-    AttachPicker #columns { color: $text-muted; text-style: bold; }
-    AttachPicker OptionList { height: 1fr; border: none; padding: 0; text-wrap: nowrap; text-overflow: ellipsis; }
-    AttachPicker #status { height: auto; max-height: 3; color: $text-muted; }
-    AttachPicker #status.-warning { color: $text-warning; }
-    AttachPicker #status.-error { color: $text-error; }
+    AttachPicker > PickerFrame { width: 120; }
     """
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="attach.cancel"),
         Binding("enter", "choose", "Attach", id="attach.choose", priority=True),
         Binding("f5,ctrl+r", "refresh", "Refresh", id="attach.refresh", key_display="F5"),
-        Binding("down", "move('cursor_down')", "Down", show=False, id="attach.down"),
-        Binding("up", "move('cursor_up')", "Up", show=False, id="attach.up"),
-        Binding("pagedown", "move('page_down')", "Page down", show=False, id="attach.page-down"),
-        Binding("pageup", "move('page_up')", "Page up", show=False, id="attach.page-up"),
     ]
 
     AUTO_FOCUS = "#filter"
@@ -96,91 +84,77 @@ class AttachPicker(ModalScreen[LaunchSpec | None]):
         super().__init__()
         self.exclude = set(exclude or ())
         self.processes: list[ProcessInfo] = []
-        self.shown: list[ProcessInfo] = []
-        self.matched = 0
         self.loaded = False
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Label("Attach to a process", id="title")
-            yield Input(placeholder="filter by pid, user, Go version or command", id="filter")
-            yield Static(f"{'PID':>7} {'USER':<{_USER_WIDTH}} {'GO':<{_GO_WIDTH}} COMMAND", id="columns")
-            yield OptionList(id="processes")
-            yield Static("reading /proc…", id="status", markup=False)
+        with PickerFrame("Attach to a process"):
+            yield FilterList(
+                narrow=narrow,
+                render=lambda shown: map(process_row, shown),
+                placeholder="filter by pid, user, Go version or command",
+                header=f"{'PID':>7} {'USER':<{_USER_WIDTH}} {'GO':<{_GO_WIDTH}} COMMAND",
+                limit=MAX_ROWS,
+                key=lambda p: p.pid,
+                id="processes",
+            )
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).can_focus = False
+        self.query_one(PickerFrame).set_status("reading /proc…")
         self.load_processes()
+
+    @property
+    def filter_list(self) -> FilterList[ProcessInfo]:
+        return self.query_one(FilterList)
+
+    @property
+    def shown(self) -> list[ProcessInfo]:
+        return self.filter_list.shown
+
+    @property
+    def matched(self) -> int:
+        return self.filter_list.matched
+
+    @property
+    def highlighted_process(self) -> ProcessInfo | None:
+        return self.filter_list.highlighted_item
 
     @work(group="processes", exclusive=True, exit_on_error=False)
     async def load_processes(self) -> None:
         try:
             self.processes = await list_processes(exclude=self.exclude)
         except OSError as exc:
-            self._set_status(f"could not read the process list: {exc}", "-error")
+            self.query_one(PickerFrame).set_status(f"could not read the process list: {exc}", "-error")
             return
         self.loaded = True
-        self._show()
+        self.filter_list.set_items(self.processes)
 
-    def _show(self, keep_pid: int | None = None) -> None:
-        option_list = self.query_one(OptionList)
-        if keep_pid is None and option_list.highlighted is not None and self.shown:
-            keep_pid = self.shown[option_list.highlighted].pid
-        words = self.query_one("#filter", Input).value.lower().split()
-        exact = {int(word) for word in words if word.isdigit()}
-        found = sorted((p for p in self.processes if matches(p, words)), key=lambda p: p.pid not in exact)
-        self.matched = len(found)
-        self.shown = found[:MAX_ROWS]
-        option_list.set_options(Option(process_row(p)) for p in self.shown)
-        pids = [p.pid for p in self.shown]
-        if self.shown:
-            option_list.highlighted = pids.index(keep_pid) if keep_pid in pids else 0
-        self._describe_highlighted()
-
+    @on(FilterList.Changed)
+    @on(FilterList.Highlighted)
     def _describe_highlighted(self) -> None:
+        if not self.loaded:
+            return
+        frame = self.query_one(PickerFrame)
         process = self.highlighted_process
         go_count = sum(p.is_go for p in self.shown)
         summary = f"{len(self.shown)} of {len(self.processes)} processes, {go_count} Go"
         if self.matched > len(self.shown):
             summary += f"; {self.matched - len(self.shown)} more match: type to narrow"
         if process is None:
-            self._set_status(f"{summary}; nothing matches the filter" if self.processes else summary, "")
+            frame.set_status(f"{summary}; nothing matches the filter" if self.processes else summary)
         elif process.traced:
-            self._set_status(f"pid {process.pid} is {process.traced_by()}", "-warning")
+            frame.set_status(f"pid {process.pid} is {process.traced_by()}", "-warning")
         elif warning := attach_warning(process):
-            self._set_status(warning, "-warning")
+            frame.set_status(warning, "-warning")
         else:
-            self._set_status(summary, "")
+            frame.set_status(summary)
 
-    def _set_status(self, text: str, kind: str) -> None:
-        status = self.query_one("#status", Static)
-        status.update(text)
-        status.set_classes(kind)
-
-    @property
-    def highlighted_process(self) -> ProcessInfo | None:
-        index = self.query_one(OptionList).highlighted
-        return self.shown[index] if index is not None and index < len(self.shown) else None
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self) -> None:
-        if self.loaded:
-            self._show()
-
-    @on(OptionList.OptionHighlighted)
-    def _highlight_changed(self) -> None:
-        self._describe_highlighted()
-
-    @on(OptionList.OptionSelected)
+    @on(FilterList.Chosen)
     def _clicked(self) -> None:
         self.action_choose()
 
-    def action_move(self, action: str) -> None:
-        getattr(self.query_one(OptionList), f"action_{action}")()
-
     def action_refresh(self) -> None:
-        self._set_status("reading /proc…", "")
+        self.query_one(PickerFrame).set_status("reading /proc…")
         self.load_processes()
 
     def action_choose(self) -> None:
@@ -189,7 +163,7 @@ class AttachPicker(ModalScreen[LaunchSpec | None]):
             self.app.bell()
             return
         if process.traced:
-            self._set_status(
+            self.query_one(PickerFrame).set_status(
                 f"cannot attach: pid {process.pid} is {process.traced_by()}; a process can have only one "
                 "debugger, so detach or quit that one first",
                 "-error",

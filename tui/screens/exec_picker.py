@@ -15,15 +15,16 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import DirectoryTree, Footer, Input, Label, Static
+from textual.widgets import DirectoryTree, Footer, Input, Label
 from textual.widgets.directory_tree import DirEntry
 from textual.widgets.tree import TreeNode
 
 from godbg_tui.adapters.dlv.launcher import LaunchSpec
 from godbg_tui.adapters.gobinary import BuildInfo, BuildInfoCache, is_elf, is_main_package
+from godbg_tui.tui.widgets.filter_list import PickerFrame
 
 NO_DEBUG_INFO = "no debug info: rebuild with -gcflags=all=-N -l, without -ldflags=-s -w"
 _FILTER_DELAY_S = 0.15
@@ -189,26 +190,10 @@ class ExecPicker(ModalScreen[LaunchSpec | None]):
 
     DEFAULT_CSS = """
     ExecPicker { align: center middle; }
-    ExecPicker > #dialog {
-        width: 110;
-        max-width: 100%;
-        height: 100%;
-        max-height: 50;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    ExecPicker #title { text-style: bold; width: 100%; }
     ExecPicker #root { color: $text-muted; width: 100%; }
-    ExecPicker .field { height: 1; }
-    ExecPicker .field Label { width: 11; color: $text-muted; }
-    ExecPicker .field Input { border: none; height: 1; padding: 0 1; width: 1fr; }
     ExecPicker GoBinaryTree { height: 1fr; border: none; padding: 0; margin: 1 0; }
     ExecPicker #target { color: $text-muted; width: 100%; }
     ExecPicker #target.-chosen { color: $text; }
-    ExecPicker #status { height: auto; max-height: 3; color: $text-muted; }
-    ExecPicker #status.-error { color: $text-error; }
-    ExecPicker #status.-warning { color: $text-warning; }
     """
 
     BINDINGS = [
@@ -236,8 +221,7 @@ class ExecPicker(ModalScreen[LaunchSpec | None]):
 
     def compose(self) -> ComposeResult:
         title = "Debug a package (dlv debug)" if self.purpose == "debug" else "Run a binary (dlv exec)"
-        with Vertical(id="dialog"):
-            yield Label(title, id="title")
+        with PickerFrame(title):
             yield Label(str(self.start), id="root", markup=False)
             with Horizontal(classes="field"):
                 yield Label("Filter")
@@ -247,7 +231,6 @@ class ExecPicker(ModalScreen[LaunchSpec | None]):
             with Horizontal(classes="field"):
                 yield Label("Arguments")
                 yield Input(placeholder="program arguments (shell syntax)", id="args")
-            yield Static("", id="status", markup=False)
         yield Footer()
 
     @property
@@ -255,9 +238,7 @@ class ExecPicker(ModalScreen[LaunchSpec | None]):
         return self.query_one(GoBinaryTree)
 
     def _set_status(self, text: str, kind: str = "") -> None:
-        status = self.query_one("#status", Static)
-        status.update(text)
-        status.set_classes(kind)
+        self.query_one(PickerFrame).set_status(text, kind)
 
     def describe(self, path: Path) -> tuple[str, str]:
         """(status text, status class) for a highlighted entry."""

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import os
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 
 import anyio.to_thread
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
-from textual.widgets import Footer, Input, Label, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Footer, Input, Label, Static
 
 from godbg_tui.adapters.dlv.launcher import LaunchSpec
 from godbg_tui.adapters.gotests import GoTest, ListTestsError, PackageTests, list_tests
+from godbg_tui.tui.widgets.filter_list import FilterList, PickerFrame
 
 def _label(test: GoTest) -> Content:
     if not test.is_subtest:
@@ -34,6 +35,17 @@ def go_test_row(test: GoTest, name_width: int) -> Content:
 
 
 _MAX_NAME_WIDTH = 48
+
+
+def narrow(tests: Sequence[GoTest], words: list[str]) -> list[GoTest]:
+    """The tests whose name contains every word, in listing order."""
+    return [t for t in tests if all(w in t.name.lower() for w in words)]
+
+
+def render_tests(shown: Sequence[GoTest]) -> list[Content]:
+    """Rows with the kinds aligned in one column after the longest (capped) shown name."""
+    name_width = min(_MAX_NAME_WIDTH, max((_label(t).cell_length for t in shown), default=0))
+    return [go_test_row(t, name_width) for t in shown]
 
 
 def complete_directory(value: str) -> str | None:
@@ -85,36 +97,18 @@ class TestPicker(ModalScreen[LaunchSpec | None]):
 
     DEFAULT_CSS = """
     TestPicker { align: center middle; }
-    TestPicker > #dialog {
-        width: 110;
-        max-width: 100%;
-        height: 100%;
-        max-height: 50;
-        border: thick $primary;
-        background: $surface;
-        padding: 0 1;
-    }
-    TestPicker #title { text-style: bold; width: 100%; }
-    TestPicker .field { height: 1; margin-bottom: 1; }
-    TestPicker .field Label { width: 9; color: $text-muted; }
-    TestPicker .field Input { border: none; height: 1; padding: 0 1; width: 1fr; }
-    TestPicker OptionList { height: 1fr; border: none; padding: 0; text-wrap: nowrap; text-overflow: ellipsis; }
+    TestPicker #package-field { margin-bottom: 1; }
     TestPicker #problem { height: 1fr; display: none; background: $panel; }
     TestPicker #output { color: $text-muted; }
     TestPicker.-failed #problem { display: block; }
-    TestPicker.-failed OptionList { display: none; }
-    TestPicker #status { height: auto; max-height: 3; color: $text-muted; }
-    TestPicker #status.-error { color: $text-error; }
+    TestPicker.-failed FilterList { height: auto; }
+    TestPicker.-failed FilterList > OptionList { display: none; }
     """
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="tests.cancel"),
         Binding("enter", "submit", "Debug", id="tests.choose", priority=True),
         Binding("f5,ctrl+r", "relist", "Relist", id="tests.relist", key_display="F5"),
-        Binding("down", "move('cursor_down')", "Down", show=False, id="tests.down"),
-        Binding("up", "move('cursor_up')", "Up", show=False, id="tests.up"),
-        Binding("pagedown", "move('page_down')", "Page down", show=False, id="tests.page-down"),
-        Binding("pageup", "move('page_up')", "Page up", show=False, id="tests.page-up"),
     ]
 
     AUTO_FOCUS = "#filter"
@@ -124,65 +118,64 @@ class TestPicker(ModalScreen[LaunchSpec | None]):
         self.package_dir = Path(package_dir) if package_dir is not None else Path.cwd()
         self.build_flags = build_flags
         self.listing: PackageTests | None = None
-        self.shown: list[GoTest] = []
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog"):
-            yield Label("Debug a test", id="title")
-            with Horizontal(classes="field"):
+        with PickerFrame("Debug a test"):
+            with Horizontal(classes="field", id="package-field"):
                 yield Label("Package")
                 yield Input(str(self.package_dir), id="package", suggester=DirectorySuggester())
-            with Horizontal(classes="field"):
-                yield Label("Filter")
-                yield Input(placeholder="part of a test name", id="filter")
-            yield OptionList(id="tests")
+            yield FilterList(narrow=narrow, render=render_tests, label="Filter", placeholder="part of a test name",
+                             id="tests")
             with VerticalScroll(id="problem"):
                 yield Static("", id="output", markup=False)
-            yield Static("", id="status", markup=False)
         yield Footer()
 
+    @property
+    def filter_list(self) -> FilterList[GoTest]:
+        return self.query_one(FilterList)
+
+    @property
+    def shown(self) -> list[GoTest]:
+        return self.filter_list.shown
+
+    @property
+    def highlighted_test(self) -> GoTest | None:
+        return self.filter_list.highlighted_item
+
     def on_mount(self) -> None:
-        self.query_one(OptionList).can_focus = False
         self.load_tests()
 
     @work(group="tests", exclusive=True, exit_on_error=False)
     async def load_tests(self) -> None:
         text = self.query_one("#package", Input).value.strip() or "."
         directory = Path(text).expanduser()
+        frame = self.query_one(PickerFrame)
         self.listing = None
-        self.shown = []
-        option_list = self.query_one(OptionList)
-        option_list.clear_options()
+        self.filter_list.clear()
         self.remove_class("-failed")
         try:
             flags = tuple(shlex.split(self.build_flags or ""))
         except ValueError as exc:
-            self._set_status(f"build flags {self.build_flags!r} do not parse: {exc}", "-error")
+            frame.set_status(f"build flags {self.build_flags!r} do not parse: {exc}", "-error")
             return
-        self._set_status(f"listing tests in {directory} (go test -list)…", "")
+        frame.set_status(f"listing tests in {directory} (go test -list)…")
+        option_list = self.filter_list.option_list
         option_list.loading = True
         try:
             self.listing = await list_tests(directory, build_flags=flags)
         except ListTestsError as exc:
             self.add_class("-failed")
             self.query_one("#output", Static).update(exc.output)
-            self._set_status(f"{exc.message} · F5 lists again", "-error")
+            frame.set_status(f"{exc.message} · F5 lists again", "-error")
             return
         finally:
             option_list.loading = False
-        self._show()
+        self.filter_list.set_items(self.listing.tests)
 
-    def _show(self) -> None:
-        if self.listing is None:
-            return
-        words = self.query_one("#filter", Input).value.lower().split()
-        self.shown = [t for t in self.listing.tests if all(w in t.name.lower() for w in words)]
-        option_list = self.query_one(OptionList)
-        name_width = min(_MAX_NAME_WIDTH, max((_label(t).cell_length for t in self.shown), default=0))
-        option_list.set_options(Option(go_test_row(t, name_width)) for t in self.shown)
-        if self.shown:
-            option_list.highlighted = 0
-        self._set_status(self._summary(), "")
+    @on(FilterList.Changed)
+    def _shown_changed(self) -> None:
+        if self.listing is not None:
+            self.query_one(PickerFrame).set_status(self._summary())
 
     def _summary(self) -> str:
         assert self.listing is not None
@@ -197,26 +190,9 @@ class TestPicker(ModalScreen[LaunchSpec | None]):
         shown = f"; {len(self.shown)} match" if len(self.shown) != len(tests) else ""
         return f"{self.listing.import_path}: {parts}{shown}"
 
-    def _set_status(self, text: str, kind: str) -> None:
-        status = self.query_one("#status", Static)
-        status.update(text)
-        status.set_classes(kind)
-
-    @property
-    def highlighted_test(self) -> GoTest | None:
-        index = self.query_one(OptionList).highlighted
-        return self.shown[index] if index is not None and index < len(self.shown) else None
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self) -> None:
-        self._show()
-
-    @on(OptionList.OptionSelected)
+    @on(FilterList.Chosen)
     def _clicked(self) -> None:
         self._choose()
-
-    def action_move(self, action: str) -> None:
-        getattr(self.query_one(OptionList), f"action_{action}")()
 
     def action_submit(self) -> None:
         """Enter: in the package field, list that package; elsewhere, debug the highlighted test."""
