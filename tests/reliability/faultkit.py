@@ -276,7 +276,16 @@ class Terminal:
         return int(self.tmux("display", "-p", "-t", "t", "#{pane_pid}"))
 
     def app_pid(self) -> int:
-        """The godbg-tui process the shell is running (0 if none)."""
+        """The godbg-tui process the shell is running (0 if none): under the supervisor
+        (tui/supervisor.py), its forked child, which runs the app."""
+        for pid in children(self.shell_pid):
+            if any("godbg" in a for a in cmdline(pid)):
+                forked = [c for c in children(pid) if cmdline(c) == cmdline(pid)]
+                return forked[0] if forked else pid
+        return 0
+
+    def supervisor_pid(self) -> int:
+        """The process the shell started (the supervisor when there is one), 0 if none."""
         for pid in children(self.shell_pid):
             if any("godbg" in a for a in cmdline(pid)):
                 return pid

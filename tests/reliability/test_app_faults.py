@@ -78,6 +78,21 @@ FAULTY_GODBG = textwrap.dedent(
     """
 )
 
+# The app as cli.main runs it, under tui/supervisor.py (the parent that restores the terminal
+# when the app is killed). Kept as a script so the cells run the same whether or not the
+# installed command supervises itself (nested supervision runs the app directly).
+SUPERVISED_GODBG = textwrap.dedent(
+    """\
+    import sys
+    from godbg_tui.tui import cli
+    from godbg_tui.tui.supervisor import run_supervised
+
+    run_on_own_loop = cli._run_on_own_loop
+    cli._run_on_own_loop = lambda app: run_supervised(lambda: run_on_own_loop(app))
+    sys.exit(cli.main(sys.argv[1:]))
+    """
+)
+
 EXIT_STATUS = {"SIGTERM": 128 + 15, "SIGINT": 128 + 2, "SIGKILL": 128 + 9}
 
 # Cells that may fail for a known reason outside godbg-tui (reported, not failed).
@@ -129,15 +144,17 @@ class Cell:
 
 @pytest.fixture
 def cells(tmp_path, go_bin, fixture_src, dlv_path, target, remote_dlv) -> Iterator[Callable[..., list[Cell]]]:
-    """``cells(faulty=False, modes=MODES, only=None)``: the cells started and ready, in parallel."""
+    """``cells(script=None, modes=MODES, only=None)``: the cells started and ready, in parallel.
+
+    ``script``: run this Python source (FAULTY_GODBG, SUPERVISED_GODBG) instead of the command."""
     made: list[Cell] = []
 
-    def start(*, faulty: bool = False, modes: tuple[str, ...] = MODES, only: list[tuple[str, str]] | None = None) -> list[Cell]:
+    def start(*, script: str | None = None, modes: tuple[str, ...] = MODES, only: list[tuple[str, str]] | None = None) -> list[Cell]:
         for mode, state in only or [(m, s) for m in modes for s in STATES]:
             cell = Cell(mode, state, tmp_path / f"{mode}-{state}")
             cell.workdir.mkdir()
             made.append(cell)
-            _launch(cell, faulty, go_bin, fixture_src, dlv_path, target, remote_dlv)
+            _launch(cell, script, go_bin, fixture_src, dlv_path, target, remote_dlv)
         for cell in made:
             _wait_ready(cell)
         return made
@@ -150,7 +167,7 @@ def cells(tmp_path, go_bin, fixture_src, dlv_path, target, remote_dlv) -> Iterat
             kill_if_alive(pid)
 
 
-def _launch(cell: Cell, faulty: bool, go_bin, fixture_src, dlv_path, target, remote_dlv) -> None:
+def _launch(cell: Cell, script: str | None, go_bin, fixture_src, dlv_path, target, remote_dlv) -> None:
     where, never = BREAKPOINTS[cell.mode]
     init = cell.workdir / "init.txt"
     init.write_text(f"break {where}\ncontinue\n" if cell.state == "stopped" else f"break {where} if {never}\ncontinue\n")
@@ -165,10 +182,10 @@ def _launch(cell: Cell, faulty: bool, go_bin, fixture_src, dlv_path, target, rem
         "attach": ["attach", str(cell.target.pid if cell.target else 0), "--init", str(init)],
         "connect": ["connect", cell.remote.address if cell.remote else "", "--init", str(init)],
     }[cell.mode]
-    if faulty:
-        script = cell.workdir / "faulty_godbg.py"
-        script.write_text(FAULTY_GODBG)
-        command = [str(GODBG.parent / "python"), str(script), *argv]
+    if script is not None:
+        path = cell.workdir / "scripted_godbg.py"
+        path.write_text(script)
+        command = [str(GODBG.parent / "python"), str(path), *argv]
     else:
         command = [str(GODBG), *argv]
     env = {
@@ -328,15 +345,38 @@ def test_our_process_is_signalled(cells, fault):
 
 
 def test_an_unexpected_exception_in_the_app(cells):
-    _run_row(cells(faulty=True, modes=SHORT_ROW), "exception")
+    _run_row(cells(script=FAULTY_GODBG, modes=SHORT_ROW), "exception")
 
 
-@pytest.mark.xfail(strict=True, reason="only a parent process could restore the terminal after SIGKILL (issue 6 report)")
 def test_the_terminal_is_restored_even_after_sigkill(cells):
-    [cell] = cells(only=[("exec", "stopped")])
-    _inject(cell, "SIGKILL")
+    """The supervisor (tui/supervisor.py) outlives the killed app and repairs the terminal."""
+    [cell] = cells(script=SUPERVISED_GODBG, only=[("exec", "stopped")])
     assert cell.terminal is not None
+    supervisor = cell.terminal.supervisor_pid()
+    assert supervisor != cell.app and cmdline(supervisor) == cmdline(cell.app), "the app runs in a forked child"
+    assert cell.dlv not in children(supervisor), "dlv is the app's child, not the supervisor's"
+    assert cell.terminal.alternate_on()
+    _inject(cell, "SIGKILL")
     wait_until(lambda: "PROMPT-42" in cell.terminal.screen(), timeout=EXIT_TIMEOUT)
+    assert "exit=137" in cell.terminal.screen()
+    assert not cell.terminal.alternate_on()
+    assert cell.terminal.tmux("display", "-p", "-t", "t", "#{cursor_flag} #{mouse_any_flag} #{mouse_sgr_flag}").split() == ["1", "0", "0"]
+    flags = termios_flags((cell.workdir / "stty.txt").read_text())
+    assert {"icanon", "echo", "isig", "icrnl", "opost"} <= flags, flags
+    wait_until(lambda: not alive(cell.dlv) and not alive(cell.program), timeout=EXIT_TIMEOUT, message="dlv and the program to go")
+
+
+def test_under_the_supervisor_signals_still_close_the_session(cells):
+    """SIGTERM sent to the supervisor alone is forwarded; the app closes its session as usual."""
+    [cell] = cells(script=SUPERVISED_GODBG, only=[("attach", "stopped")])
+    assert cell.terminal is not None and cell.target is not None
+    supervisor = cell.terminal.supervisor_pid()
+    os.kill(supervisor, signal.SIGTERM)
+    wait_until(lambda: "PROMPT-42" in cell.terminal.screen(), timeout=EXIT_TIMEOUT)
+    assert "exit=143" in cell.terminal.screen()
+    assert not alive(cell.app) and not alive(supervisor)
+    wait_until(lambda: tracer_pid(cell.target.pid) == 0, timeout=EXIT_TIMEOUT, message="the attached program untraced")
+    assert cell.target.keeps_working()
     assert not cell.terminal.alternate_on()
     assert {"icanon", "echo"} <= termios_flags((cell.workdir / "stty.txt").read_text())
 

@@ -1,0 +1,151 @@
+"""A parent process that gives the terminal back even when the app is SIGKILLed.
+
+Nothing runs in a process after SIGKILL (or the OOM killer, or a crash in C), so a
+killed app leaves the terminal raw, on the alternate screen, with mouse reporting on.
+Only its parent can repair that. ``run_supervised(run)`` forks: the child returns
+``run()`` (the app, handling its own signals as before); the parent saves the
+terminal modes first, then only waits, and when the child dies by a signal it puts
+the modes back and writes the sequences that leave the alternate screen, show the
+cursor and turn off mouse reporting, bracketed paste and focus events. It then
+exits with the child's status (128 + N for a signal, as a shell reports it).
+
+The parent holds nothing but the terminal: no socket, pipe or pid of dlv (dlv is
+the child's child, and dies with it through PR_SET_PDEATHSIG). Signals:
+
+* sent by the terminal (ctrl+c, ctrl+\\ outside raw mode, a hang-up, a resize): the
+  kernel sends them to the whole foreground process group, so the child has them
+  already; the parent must only outlive the child, never forward a second copy;
+* sent with kill(2) to the parent alone (``kill -TERM <pid>``): forwarded;
+* the child stopped (ctrl+z, SIGTSTP): the parent stops too, so the shell sees the job
+  stopped and ``fg`` continues both.
+
+Told apart by ``si_code`` from ``sigwaitinfo``: the parent blocks these signals and
+takes them one at a time in a plain loop, no handlers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import termios
+from collections.abc import Callable
+
+SUPERVISED_ENV = "GODBG_SUPERVISED"
+
+# What Textual's Linux driver turns on, turned off, then the main screen and the cursor back.
+RESTORE_SEQUENCES = (
+    "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?1016l"  # mouse reporting
+    "\x1b[?2004l"  # bracketed paste
+    "\x1b[?2048l"  # in-band resize notifications
+    "\x1b[?1004l"  # focus in/out events
+    "\x1b[<u"  # kitty keyboard protocol: pop our flags
+    "\x1b[?7h"  # line wrap back on
+    "\x1b[?1049l"  # leave the alternate screen
+    "\x1b[?25h"  # show the cursor
+)
+
+WATCHED = {
+    signal.SIGCHLD,
+    signal.SIGINT,
+    signal.SIGTERM,
+    signal.SIGHUP,
+    signal.SIGQUIT,
+    signal.SIGUSR1,
+    signal.SIGUSR2,
+    signal.SIGWINCH,
+    signal.SIGCONT,
+}
+
+
+def _terminal_fd() -> int | None:
+    """The terminal the app draws on (stdout, else stdin), or None when there is none."""
+    for stream in (sys.__stdout__, sys.__stdin__):
+        try:
+            fd = stream.fileno() if stream is not None else -1
+        except (OSError, ValueError):
+            continue
+        if fd >= 0 and os.isatty(fd):
+            return fd
+    return None
+
+
+def run_supervised(run: Callable[[], int]) -> int:
+    """Run ``run()`` in a child under a parent that restores the terminal if the child is killed.
+
+    Returns ``run()``'s result in the child and the child's exit status in the parent
+    (either way the caller exits with it). Without a terminal, or already supervised
+    (``GODBG_SUPERVISED`` set), ``run()`` runs in this process.
+    """
+    fd = _terminal_fd()
+    if fd is None or os.environ.get(SUPERVISED_ENV):
+        return run()
+    try:
+        saved = termios.tcgetattr(fd)
+    except termios.error:
+        return run()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, WATCHED)
+    pid = os.fork()
+    if pid == 0:
+        os.environ[SUPERVISED_ENV] = "1"
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+        return run()
+    # The watched signals stay blocked here: the parent only exits after this, and one
+    # delivered now (a late hang-up) would end it before it has restored anything.
+    status = _wait_for(pid)
+    if os.WIFSIGNALED(status):
+        _restore(fd, saved, sequences=True)
+        return 128 + os.WTERMSIG(status)
+    _restore(fd, saved, sequences=False)
+    return os.waitstatus_to_exitcode(status)
+
+
+def _wait_for(child: int) -> int:
+    """Until the child is gone: take signals one by one, forward what only we were sent."""
+    while True:
+        info = signal.sigwaitinfo(WATCHED)
+        if info.si_signo == signal.SIGCHLD:
+            done = _reap(child)
+            if done is not None:
+                return done
+            continue
+        if info.si_signo == signal.SIGCONT:
+            continue
+        # si_code <= 0: kill(2), sigqueue(3), tgkill(2) from a process; > 0: the kernel (the tty).
+        if info.si_code <= 0 and info.si_pid != child:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, info.si_signo)
+
+
+def _reap(child: int) -> int | None:
+    """The child's wait status once it has ended; None while it lives (stopping with it if it stopped)."""
+    while True:
+        try:
+            pid, status = os.waitpid(child, os.WNOHANG | os.WUNTRACED)
+        except ChildProcessError:
+            return 0
+        if pid == 0:
+            return None
+        if os.WIFSTOPPED(status):
+            # ctrl+z in the app: stop as well, so the shell takes the terminal back; the
+            # shell's SIGCONT (fg) then reaches both of us.
+            os.kill(os.getpid(), signal.SIGSTOP)
+            continue
+        return status
+
+
+def _restore(fd: int, saved: list, *, sequences: bool) -> None:
+    """Put the saved terminal modes back (and, after a kill, leave the app's screen modes)."""
+    old = signal.signal(signal.SIGTTOU, signal.SIG_IGN)  # tcsetattr from the background would stop us
+    try:
+        if sequences:
+            with contextlib.suppress(OSError):
+                os.write(fd, RESTORE_SEQUENCES.encode())
+        with contextlib.suppress(termios.error, OSError):
+            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+    finally:
+        signal.signal(signal.SIGTTOU, old)
