@@ -12,6 +12,7 @@ switch borders to Textual's ``ascii`` style.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -167,16 +168,29 @@ def locale_is_utf8(environ: Mapping[str, str]) -> bool:
     return False
 
 
+def _as_the_user_set_it(environ: Mapping[str, str]) -> Mapping[str, str]:
+    """Our own environment without Python's PEP 538 coercion: started under the C locale,
+    Python sets LC_CTYPE=C.UTF-8 (and turns on UTF-8 mode) — that says nothing about what
+    the terminal shows, so it is dropped again."""
+    coerced = sys.flags.utf8_mode and "PYTHONUTF8" not in environ and "utf8" not in sys._xoptions
+    if coerced and environ.get("LC_CTYPE") == "C.UTF-8":
+        return {k: v for k, v in environ.items() if k != "LC_CTYPE"}
+    return environ
+
+
 def use_ascii(config_value: str = "auto", flag: bool | None = None, environ: Mapping[str, str] | None = None) -> bool:
     """ASCII glyphs? The ``--ascii``/``--no-ascii`` flag (None: not given) beats config.toml's
-    ``ascii`` ("on", "off", "auto"); "auto" means ASCII unless the locale is UTF-8."""
+    ``ascii`` ("on", "off", "auto"); "auto" means ASCII unless the locale is UTF-8.
+    ``environ`` defaults to this process's, read as the user set it."""
     if flag is not None:
         return flag
     if config_value == "on":
         return True
     if config_value == "off":
         return False
-    return not locale_is_utf8(os.environ if environ is None else environ)
+    if environ is None or environ is os.environ:
+        environ = _as_the_user_set_it(os.environ)
+    return not locale_is_utf8(environ)
 
 
 _TEXTUAL_UNICODE = {

@@ -210,3 +210,19 @@ async def test_truecolor_themes_at_80x24(colours: str, go_bin, tmp_path: Path, m
 async def test_ansi_themes_at_80x24(colours: str, go_bin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     _force_colours(colours, monkeypatch)
     await _check_themes([t.name for t in THEMES if t.ansi], colours, str(go_bin["prog"]), tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [({"LANG": "C"}, "True"), ({}, "True"), ({"LANG": "C.UTF-8"}, "False"), ({"LANG": "C", "LC_CTYPE": "C.UTF-8"}, "False")],
+)
+def test_use_ascii_sees_through_pythons_c_locale_coercion(env: dict[str, str], expected: str):
+    """Started under LANG=C, Python sets LC_CTYPE=C.UTF-8 itself (PEP 538); that must not count."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", "from godbg_tui.tui.glyphs import use_ascii; print(use_ascii())"],
+        env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True, timeout=60, check=True,
+    )
+    assert out.stdout.strip() == expected
