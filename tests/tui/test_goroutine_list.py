@@ -51,17 +51,18 @@ class CountingFetch:
 
 
 class GoroutinesApp(App[None]):
-    def __init__(self, fetch, go_version, page_size: int = PAGE_SIZE, fetch_count=None) -> None:
+    def __init__(self, fetch, go_version, page_size: int = PAGE_SIZE, fetch_count=None, fetch_stack=None) -> None:
         super().__init__()
         self.fetch = fetch
         self.fetch_count = fetch_count
+        self.fetch_stack = fetch_stack
         self.go_version = go_version
         self.page_size = page_size
         self.selected: list[int] = []
 
     def compose(self) -> ComposeResult:
-        yield GoroutineList(self.fetch, fetch_count=self.fetch_count, go_version=self.go_version,
-                            page_size=self.page_size)
+        yield GoroutineList(self.fetch, fetch_count=self.fetch_count, fetch_stack=self.fetch_stack,
+                            go_version=self.go_version, page_size=self.page_size)
 
     def on_mount(self) -> None:
         self.query_one(GoroutineList).focus()
@@ -294,6 +295,47 @@ async def test_enter_posts_selected_with_the_cursor_goroutine(go_bin, dlv_path, 
             assert app.selected[-1] == view.cursor_goroutine.id == view.goroutines[3 + page].id
             states = {goroutine_state(g, session.go_version) for g in view.goroutines}
             assert {"chan receive", "sync.Mutex.Lock", "select", "sleep"} <= states
+
+
+async def test_right_shows_a_stack_inline_and_left_folds_it(go_bin, dlv_path, marker_line):
+    async with prog_in_ready(go_bin, dlv_path, marker_line, 300) as session:
+        stacks: list[tuple[int, int]] = []
+
+        async def fetch_stack(goroutine_id: int, depth: int):
+            stacks.append((goroutine_id, depth))
+            return await session.stack(depth, goroutine_id)
+
+        pane = goroutine_pane(session, CountingFetch(session), fetch_stack=fetch_stack)
+        async with pane as (app, pilot, view):
+            await loaded(view)
+            rows = view.rows_view
+            waiter = next(i for i, g in enumerate(view.goroutines) if "blockedOnChan" in (
+                g.userCurrentLoc.function.name if g.userCurrentLoc.function else ""))
+            rows.set_cursor(waiter)
+            g = view.cursor_goroutine
+            await pilot.press("right")
+            await async_wait_until(lambda: rows.stacks.get(waiter, ["reading"])[0] != "reading the stack…",
+                                   message="stack loaded")
+            assert stacks == [(g.id, view.stack_depth + 1)]
+            frames = await session.stack(50, g.id)
+            lines = rows.stacks[waiter]
+            assert len(lines) == min(len(frames), view.stack_depth) + (len(frames) > view.stack_depth)
+            assert any("main.blockedOnChan" in line and "main.go:" in line for line in lines)
+            shown = visible(view)
+            own = shown.index(next(r for r in shown if r.split()[:1] == [str(g.id)]))
+            assert shown[own + 1].strip() == lines[0] and "runtime.gopark" in lines[0]
+            assert shown[own + 1 + len(lines)].split()[0] == str(view.goroutines[waiter + 1].id)
+
+            await pilot.press("down", "down")
+            assert view.cursor_goroutine.id == g.id, "stack lines belong to their goroutine"
+            await pilot.press("enter")
+            assert app.selected == [g.id]
+            rows.set_cursor(rows.row_of(waiter + 1))
+            assert view.cursor_goroutine.id == view.goroutines[waiter + 1].id
+            await pilot.press("up", "left")
+            assert waiter not in rows.stacks and rows.cursor == waiter
+            assert visible(view)[rows.cursor - round(rows.scroll_y)].split()[0] == str(g.id)
+            assert len(stacks) == 1
 
 
 def test_wait_reasons_match_the_installed_go_runtime():

@@ -23,14 +23,16 @@ from textual.strip import Strip
 from textual.widgets import Input
 
 from godbg_tui.adapters.dlv.client import ListGoroutinesOut
-from godbg_tui.adapters.dlv.types import GOROUTINE_FIELD, Goroutine, ListGoroutinesFilter
+from godbg_tui.adapters.dlv.types import GOROUTINE_FIELD, Goroutine, ListGoroutinesFilter, Stackframe
 from godbg_tui.adapters.goroutines import GoroutineCount, goroutine_state
 from godbg_tui.tui.widgets.cursor_lines import CursorLines, CursorPane, cursor_bindings
 
 FetchPage = Callable[[int, int, list[ListGoroutinesFilter]], Awaitable[ListGoroutinesOut]]
 FetchCount = Callable[[], Awaitable[GoroutineCount]]
+FetchStack = Callable[[int, int], Awaitable[list[Stackframe]]]
 
 PAGE_SIZE = 200
+STACK_DEPTH = 16
 
 USER_FILTER = ListGoroutinesFilter(Kind=GOROUTINE_FIELD["user"])
 
@@ -51,6 +53,7 @@ class GoroutineRows(CursorLines):
         "goroutine-list--labels",
         "goroutine-list--status",
         "goroutine-list--error",
+        "goroutine-list--frame",
     }
 
     DEFAULT_CSS = """
@@ -67,6 +70,7 @@ class GoroutineRows(CursorLines):
         & > .goroutine-list--labels { color: $text-accent; }
         & > .goroutine-list--status { color: $foreground-muted; text-style: italic; }
         & > .goroutine-list--error { color: $text-error; }
+        & > .goroutine-list--frame { color: $foreground-muted; }
     }
     GoroutineList:focus > GoroutineRows > .goroutine-list--cursor {
         background: $block-cursor-background;
@@ -83,22 +87,45 @@ class GoroutineRows(CursorLines):
         self.status_line = ""
         self.error = ""
         self.id_width = 4
+        self.stacks: dict[int, list[str]] = {}  # goroutine index → its stack lines, shown under it
 
     @property
     def row_count(self) -> int:
-        return len(self.goroutines) + 1
+        return len(self.goroutines) + sum(map(len, self.stacks.values())) + 1
 
     @property
     def cursor_rows(self) -> int:
-        return len(self.goroutines)
+        return self.row_count - 1
 
     def cache_key(self) -> tuple:
         return (self.id_width,)
 
+    def locate(self, row: int) -> tuple[int, int]:
+        """(goroutine index, stack line or -1 for the goroutine's own row) of a display row."""
+        shift = 0
+        for index in sorted(self.stacks):
+            own = index + shift
+            if row <= own:
+                break
+            lines = len(self.stacks[index])
+            if row <= own + lines:
+                return index, row - own - 1
+            shift += lines
+        return row - shift, -1
+
+    def row_of(self, index: int) -> int:
+        """The display row of goroutine ``index`` (expanded stacks above it push it down)."""
+        return index + sum(len(lines) for i, lines in self.stacks.items() if i < index)
+
     def render_row(self, index: int, is_cursor: bool, width: int) -> Strip:
-        if index == len(self.goroutines):
+        if index == self.row_count - 1:
             return self._status_row(width)
-        return self._row(self.goroutines[index], is_cursor, width)
+        g_index, line = self.locate(index)
+        if line >= 0:
+            base = self.row_base(is_cursor)
+            text = f"{' ' * (self.id_width + 2)}{self.stacks[g_index][line]}"
+            return Strip([Segment(text, base + self.style_of("goroutine-list--frame"))]).crop_extend(0, width, base)
+        return self._row(self.goroutines[g_index], is_cursor, width)
 
     def _status_row(self, width: int) -> Strip:
         style = "goroutine-list--error" if self.error else "goroutine-list--status"
@@ -152,7 +179,8 @@ class GoroutineList(CursorPane):
     Constructor: ``GoroutineList(fetch_page, *, fetch_count=None, go_version=(0,0,0),
     page_size=200, fetch_timeout=60, id, classes)`` where ``fetch_page(start, count,
     filters)`` is ListGoroutines (e.g. ``lambda s, c, f: session.goroutines(s, c,
-    filters=f)``) and ``fetch_count()`` (optional) returns the runtime's
+    filters=f)``), ``fetch_stack(goroutine_id, depth)`` (optional) is Stacktrace
+    (e.g. ``lambda g, d: session.stack(d, g)``) for stacks shown inline, and ``fetch_count()`` (optional) returns the runtime's
     GoroutineCount (e.g. ``lambda: count_goroutines(session.client)``), shown in the
     status while pages are still coming. ``go_version`` (settable) is the target's
     Go version, for wait-reason names.
@@ -170,15 +198,19 @@ class GoroutineList(CursorPane):
     shown as the last row and as ``border_subtitle``).
 
     Message: ``Selected(goroutine_id)`` on enter (or double click).
-    Keys: up/down/pageup/pagedown/home/end (g/G) move; enter select; u toggle
+    Keys: up/down/pageup/pagedown/home/end (g/G) move; enter select; right shows
+    the goroutine's stack under it (``stack_depth`` frames), left folds it; u toggle
     user goroutines only (Delve filter 7, on by default); / filter by user location
     substring (Delve filter 2; empty clears). Worker groups "goroutines" (pages,
-    exclusive) and "goroutine-count", both cancelled by reload/clear.
+    exclusive), "goroutine-count" and "goroutine-stack", cancelled by reload/clear.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *cursor_bindings("goroutines", letters=True),
         Binding("enter", "select", "Switch", id="goroutines.select", tooltip="Switch to this goroutine"),
+        Binding("right", "expand_stack", "Stack", id="goroutines.expand-stack",
+                tooltip="Show this goroutine's stack under it"),
+        Binding("left", "collapse_stack", "Fold", show=False, id="goroutines.collapse-stack"),
         Binding("u", "toggle_user", "User only", id="goroutines.user-only",
                 tooltip="Show only user goroutines, or runtime ones too"),
         Binding("slash", "open_filter", "Filter", id="goroutines.filter",
@@ -198,6 +230,8 @@ class GoroutineList(CursorPane):
         fetch_page: FetchPage,
         *,
         fetch_count: FetchCount | None = None,
+        fetch_stack: FetchStack | None = None,
+        stack_depth: int = STACK_DEPTH,
         go_version: tuple[int, int, int] = (0, 0, 0),
         page_size: int = PAGE_SIZE,
         prefetch_rows: int | None = None,
@@ -210,6 +244,8 @@ class GoroutineList(CursorPane):
         self._rows = rows
         self.fetch_page = fetch_page
         self.fetch_count = fetch_count
+        self.fetch_stack = fetch_stack
+        self.stack_depth = stack_depth
         self.page_size = page_size
         self.prefetch_rows = prefetch_rows if prefetch_rows is not None else max(1, page_size // 2)
         self.fetch_timeout = fetch_timeout
@@ -252,8 +288,9 @@ class GoroutineList(CursorPane):
 
     @property
     def cursor_goroutine(self) -> Goroutine | None:
+        """The goroutine on the cursor row (or whose stack line the cursor is on)."""
         rows = self._rows
-        return rows.goroutines[rows.cursor] if rows.goroutines else None
+        return rows.goroutines[rows.locate(rows.cursor)[0]] if rows.goroutines else None
 
     @property
     def rows_view(self) -> GoroutineRows:
@@ -302,8 +339,10 @@ class GoroutineList(CursorPane):
         self._generation += 1
         self.workers.cancel_group(self, "goroutines")
         self.workers.cancel_group(self, "goroutine-count")
+        self.workers.cancel_group(self, "goroutine-stack")
         rows = self._rows
         rows.goroutines = []
+        rows.stacks = {}
         rows.cursor = 0
         rows.id_width = 4
         rows.error = ""
@@ -325,7 +364,7 @@ class GoroutineList(CursorPane):
         rows = self._rows
         height = max(1, rows.scrollable_content_region.height)
         horizon = max(round(rows.scroll_y) + height, rows.cursor + 1) + self.prefetch_rows
-        return len(rows.goroutines) < horizon
+        return rows.cursor_rows < horizon
 
     def _load_pages(self) -> None:
         self._loading = True
@@ -388,7 +427,7 @@ class GoroutineList(CursorPane):
         if first and rows.selected_id is not None:
             index = next((i for i, g in enumerate(rows.goroutines) if g.id == rows.selected_id), None)
             if index is not None:
-                self.call_after_refresh(rows.set_cursor, index)
+                self.call_after_refresh(rows.set_cursor, rows.row_of(index))
         rows.changed()
 
     def _describe_progress(self) -> None:
@@ -428,6 +467,48 @@ class GoroutineList(CursorPane):
         if g is not None and not g.unreadable:
             self.post_message(self.Selected(g.id))
 
+    def action_expand_stack(self) -> None:
+        """Show the cursor goroutine's stack (``stack_depth`` frames at most) under its row."""
+        rows = self._rows
+        if not rows.goroutines or self.fetch_stack is None:
+            return
+        index = rows.locate(rows.cursor)[0]
+        g = rows.goroutines[index]
+        if index in rows.stacks or g.unreadable:
+            return
+        rows.stacks[index] = ["reading the stack…"]
+        rows.changed()
+        self.run_worker(partial(self._load_stack, self._generation, index, g.id), group="goroutine-stack",
+                        name="goroutine stack")
+
+    async def _load_stack(self, generation: int, index: int, goroutine_id: int) -> None:
+        assert self.fetch_stack is not None
+        try:
+            frames = await asyncio.wait_for(self.fetch_stack(goroutine_id, self.stack_depth + 1), self.fetch_timeout)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # shown in place of the stack
+            reason = "no answer in time" if isinstance(exc, TimeoutError) else str(exc)
+            lines = [f"could not read the stack: {reason}"]
+        else:
+            lines = [_frame_line(f) for f in frames[: self.stack_depth]]
+            if len(frames) > self.stack_depth:
+                lines.append(f"… deeper frames not shown (first {self.stack_depth})")
+        rows = self._rows
+        if generation == self._generation and index in rows.stacks:
+            rows.stacks[index] = lines or ["(no frames)"]
+            rows.changed()
+            self.load_more_if_needed()
+
+    def action_collapse_stack(self) -> None:
+        rows = self._rows
+        if not rows.goroutines:
+            return
+        index = rows.locate(rows.cursor)[0]
+        if rows.stacks.pop(index, None) is not None:
+            rows.changed()
+            rows.set_cursor(rows.row_of(index))
+
     def action_toggle_user(self) -> None:
         self.user_only = not self.user_only
         self.reload()
@@ -444,6 +525,8 @@ class GoroutineList(CursorPane):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "close_filter":
             return self._prompt.has_class("-open")
+        if action in ("expand_stack", "collapse_stack"):
+            return self.fetch_stack is not None
         return True
 
     @on(Input.Submitted, "#goroutine-filter")
@@ -452,3 +535,8 @@ class GoroutineList(CursorPane):
         self.text_filter = event.value.strip()
         self.action_close_filter()
         self.reload()
+
+
+def _frame_line(frame: Stackframe) -> str:
+    fn = frame.function.name if frame.function else "?"
+    return f"{fn}  {os.path.basename(frame.file) or '?'}:{frame.line}"
