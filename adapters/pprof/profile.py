@@ -18,13 +18,18 @@ packed and unpacked repeated fields, 10-byte negative varints (delta and
 
 from __future__ import annotations
 
+import gc
 import gzip
 import re
 import zlib
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import accumulate, chain
-from operator import sub
-from typing import Any
+from itertools import accumulate, compress, count, repeat
+from operator import not_, or_, sub
+from threading import Lock
+from typing import Any, overload
 
 DIFF_BASE_LABEL = ("pprof::base", "true")
 
@@ -67,7 +72,7 @@ class HeapProfile:
     frames: list[Frame]
     locations: list[tuple[int, ...]]
     stacks: list[tuple[int, ...]]
-    values: list[list[int]]
+    values: Sequence[list[int]]
     base: list[bool] = field(default_factory=list)
     default_sample_type: str = ""
     period_type: ValueType | None = None
@@ -152,11 +157,41 @@ def content_key(raw: bytes) -> bytes:
     return raw
 
 
+_gc_lock = Lock()
+_gc_pausers = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic GC while building a profile's many small objects.
+
+    A 5 MB profile makes ~10⁶ tuples and slices, none of them cyclic; the
+    generational collector would otherwise scan them over and over (about
+    a third of decode + aggregation time). Safe across threads: the GC is
+    enabled again when the last pauser leaves, and only if it was on before.
+    """
+    global _gc_pausers, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pausers == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pausers += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pausers -= 1
+            if _gc_pausers == 0 and _gc_was_enabled:
+                gc.enable()
+
+
 def decode_profile(data: bytes) -> HeapProfile:
     """Decode a (gzipped) profile.proto payload into a HeapProfile."""
     raw = gunzip(data)
     try:
-        return _Decoder(raw).run()
+        with gc_paused():
+            return _Decoder(raw).run()
     except IndexError as exc:
         raise ProfileDecodeError("truncated profile data") from exc
 
@@ -236,8 +271,10 @@ def _fields(buf: bytes) -> list[tuple[int, int, Any]]:
 class _Decoder:
     def __init__(self, buf: bytes):
         self.buf = buf
-        # Canonical packed location ids → the packed values of each sample with that stack.
-        self.groups: dict[bytes, list[bytes]] = {}
+        # Per sample, in order: packed values, packed location ids, whatever follows them (labels).
+        self.vals: list[bytes] = []
+        self.locs: list[bytes] = []
+        self.rests: list[bytes] = []
         # Samples with string labels (diff-base markers), resolved once strings are known.
         self.labelled: list[tuple[bytes, bytes, list[tuple[int, int]]]] = []
         self.sample_types: list[tuple[int, int]] = []
@@ -252,36 +289,27 @@ class _Decoder:
         buf = self.buf
         n = len(buf)
         pos = 0
-        groups = self.groups
-        group = groups.get
+        vals_append = self.vals.append
+        locs_append = self.locs.append
+        rests_append = self.rests.append
         strings_append = self.strings.append
         while pos < n:
             key = buf[pos]
             if key == 0x12:  # a sample: the hot path
-                length = buf[pos + 1]
-                if length < 0x80:
-                    pos += 2
-                else:
-                    length, pos = _varint(buf, pos + 1)
-                end = pos + length
-                # Go's layout: 12 L <values> 0a L <locs> [1a L 08 k 18 <num>], one-byte lengths.
-                if buf[pos] == 0x12:
-                    p2 = pos + 2 + buf[pos + 1]
-                    if buf[pos + 1] < 0x80 and p2 < end and buf[p2] == 0x0A and buf[p2 + 1] < 0x80:
-                        p3 = p2 + 2 + buf[p2 + 1]
-                        if p3 == end or (
-                            buf[p3] == 0x1A and p3 + 2 + buf[p3 + 1] == end and buf[p3 + 2] == 0x08 and buf[p3 + 4] == 0x18
-                        ):
-                            stack = buf[p2 + 2 : p3]
-                            same = group(stack)
-                            if same is None:
-                                groups[stack] = [buf[pos + 2 : p2]]
-                            else:
-                                same.append(buf[pos + 2 : p2])
-                            pos = end
-                            continue
-                self._sample(pos, end)
-                pos = end
+                # Go's layout: 12 L 12 Lv <values> 0a Ll <locs> [labels], one-byte lengths.
+                if buf[pos + 1] < 0x80 and buf[pos + 2] == 0x12 and buf[pos + 3] < 0x80:
+                    end = pos + 2 + buf[pos + 1]
+                    p2 = pos + 4 + buf[pos + 3]
+                    p3 = p2 + 2 + buf[p2 + 1]
+                    if buf[p2] == 0x0A and buf[p2 + 1] < 0x80 and p3 <= end:
+                        vals_append(buf[pos + 4 : p2])
+                        locs_append(buf[p2 + 2 : p3])
+                        rests_append(buf[p3:end])
+                        pos = end
+                        continue
+                length, start = _varint(buf, pos + 1)
+                pos = start + length
+                self._sample(buf[start:pos])
                 continue
             pos += 1
             if key & 0x80:
@@ -317,12 +345,12 @@ class _Decoder:
             raise ProfileDecodeError("truncated profile data")
         return self._build()
 
-    def _sample(self, pos: int, end: int) -> None:
+    def _sample(self, body: bytes) -> None:
         """Any sample the fast path did not take: unpacked or split fields, string labels, long runs."""
         locs: list[int] = []
         vals: list[int] = []
         labels: list[tuple[int, int]] = []
-        for num, wire, value in _fields(self.buf[pos:end]):
+        for num, wire, value in _fields(body):
             if num == 1:
                 locs.extend(_packed(value) if wire == 2 else (value,))
             elif num == 2:
@@ -335,7 +363,24 @@ class _Decoder:
         if labels:
             self.labelled.append((stack, values, labels))
         else:
-            self.groups.setdefault(stack, []).append(values)
+            self.vals.append(values)
+            self.locs.append(stack)
+            self.rests.append(b"")
+
+    def _sort_out_labels(self) -> None:
+        """Send fast-path samples whose tail is more than numeric labels (Go's ``bytes``) to _sample."""
+        odd = {rest for rest in set(self.rests) if rest and not _numeric_labels_only(rest)}
+        if not odd:
+            return
+        samples = list(zip(self.vals, self.locs, self.rests))
+        self.vals, self.locs, self.rests = [], [], []
+        for vals, locs, rest in samples:
+            if rest in odd:
+                self._sample(bytes((0x12, len(vals))) + vals + bytes((0x0A, len(locs))) + locs + rest)
+            else:
+                self.vals.append(vals)
+                self.locs.append(locs)
+                self.rests.append(rest)
 
     def _value_type(self, chunk: bytes) -> tuple[int, int]:
         t = u = 0
@@ -377,17 +422,10 @@ class _Decoder:
                 filename = value
         self.functions[fn_id] = (name, filename)
 
-    def _build(self) -> HeapProfile:
-        strings = self.strings
-        if strings and strings[0] != "":
-            raise ProfileDecodeError("string table does not start with the empty string")
-
-        def s(index: int) -> str:
-            if 0 <= index < len(strings):
-                return strings[index]
-            raise ProfileDecodeError(f"string index {index} out of range")
-
-        sample_types = tuple(ValueType(s(t), s(u)) for t, u in self.sample_types)
+    def _frames(
+        self, s: Callable[[int], str]
+    ) -> tuple[list[Frame], list[tuple[int, ...]], list[int], dict[int, int]]:
+        """Frames, locations (as frame indices), addresses, and location id → index."""
         frames: list[Frame] = []
         frame_index: dict[Frame, int] = {}
         locations: list[tuple[int, ...]] = []
@@ -410,42 +448,56 @@ class _Decoder:
             loc_index[loc_id] = len(locations)
             locations.append(tuple(ids))
             addresses.append(address)
+        return frames, locations, addresses, loc_index
 
+    def _build(self) -> HeapProfile:
+        strings = self.strings
+        if strings and strings[0] != "":
+            raise ProfileDecodeError("string table does not start with the empty string")
+
+        def s(index: int) -> str:
+            if 0 <= index < len(strings):
+                return strings[index]
+            raise ProfileDecodeError(f"string index {index} out of range")
+
+        sample_types = tuple(ValueType(s(t), s(u)) for t, u in self.sample_types)
+        frames, locations, addresses, loc_index = self._frames(s)
+        self._sort_out_labels()
         width = len(sample_types)
-        keys = list(self.groups)
-        per_key = list(self.groups.values())
-        base_flags = [False] * len(keys)
-        for stack, values, labels in self.labelled:
-            keys.append(stack)
-            per_key.append([values])
-            base_flags.append(any((s(k), s(v)) == DIFF_BASE_LABEL for k, v in labels))
-        counts = list(map(len, per_key))
-        nums = list(map(_VarintCache().__getitem__, _VARINT.findall(b"".join(chain.from_iterable(per_key)))))
-        if len(nums) != width * sum(counts):
-            raise ProfileDecodeError(f"samples do not all have {width} values, one per sample type")
-        columns = [nums[i::width] for i in range(width)]
-        if counts and max(counts) > 1:
-            columns = [_run_sums(col, counts) for col in columns]
-        by_varint = _LocationCache(loc_index)
-        by_id = loc_index.__getitem__
-        try:
-            stacks = [
-                tuple(map(by_id, key)) if key.isascii() else tuple(map(by_varint.__getitem__, _VARINT.findall(key)))
-                for key in keys
-            ]
-        except KeyError as exc:
-            raise ProfileDecodeError(f"a sample refers to unknown location {exc.args[0]!r}") from None
-        base = base_flags if any(base_flags) else []
+        rows = _ValueRows(width)
+        row_ids = list(map(rows.__getitem__, self.vals))
+        keys = self.locs
+        columns: Sequence[list[int]]
+        base: list[bool] = []
         if self.labelled:
-            stacks, columns, base = _merge_labelled(stacks, columns, base_flags)
-        values = columns
+            # Diff-base profiles: some samples are marked; merge by (stack, marked), the slow way.
+            per_sample = [rows.rows[i] for i in row_ids]
+            flags = [False] * len(keys)
+            for stack, values, labels in self.labelled:
+                keys.append(stack)
+                per_sample.append(rows.rows[rows[values]])
+                flags.append(any((s(k), s(v)) == DIFF_BASE_LABEL for k, v in labels))
+            columns = [list(col) for col in zip(*per_sample)] if per_sample else [[] for _ in range(width)]
+            stacks, columns, base = _merge_labelled(_stacks(keys, loc_index), columns, flags)
+        else:
+            distinct = dict.fromkeys(keys)
+            if len(distinct) == len(keys):
+                columns = _MergedColumns(width, rows.rows, row_ids, None)
+            else:
+                index = dict(zip(distinct, count()))
+                stack_of = list(map(index.__getitem__, keys))
+                order = sorted(range(len(stack_of)), key=stack_of.__getitem__)
+                runs = list(Counter(stack_of).values())  # first-seen order = index order
+                columns = _MergedColumns(width, rows.rows, list(map(row_ids.__getitem__, order)), runs)
+                keys = list(distinct)
+            stacks = _stacks(keys, loc_index)
         scalars = self.scalars
         return HeapProfile(
             sample_types=sample_types,
             frames=frames,
             locations=locations,
             stacks=stacks,
-            values=values,
+            values=columns,
             base=base,
             default_sample_type=s(scalars.get(14, 0)),
             period_type=ValueType(s(self.period_type[0]), s(self.period_type[1])) if self.period_type else None,
@@ -460,15 +512,63 @@ class _Decoder:
 _VARINT = re.compile(rb"[\x80-\xff]*[\x00-\x7f]")
 
 
-class _VarintCache(dict):
-    """varint bytes → int64, decoded on first sight (heap values repeat a lot)."""
+class _ValueRows(dict):
+    """Packed sample values → index of their row of int64s in ``rows``, decoded on first sight.
+
+    Rows repeat a lot (one per object size and count), so a 400k-sample
+    profile has only a few thousand distinct ones.
+    """
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.width = width
+        self.rows: list[tuple[int, ...]] = []
 
     def __missing__(self, raw: bytes) -> int:
-        value = _varint(raw, 0)[0]
-        if value > _I64_MAX:
-            value -= _U64
-        self[raw] = value
-        return value
+        values = _packed(raw)
+        if len(values) != self.width:
+            raise ProfileDecodeError(f"samples do not all have {self.width} values, one per sample type")
+        self.rows.append(tuple(v - _U64 if v > _I64_MAX else v for v in values))
+        index = self[raw] = len(self.rows) - 1
+        return index
+
+
+class _MergedColumns(Sequence[list[int]]):
+    """A decoded profile's value columns, each summed per stack when first used.
+
+    Go writes one sample per (stack, object size); adding those up per stack
+    is a pass over every sample per column, and a view shows one sample type
+    at a time, so a column is built only when asked for. ``row_ids`` lists
+    the samples' value rows grouped by stack; ``runs`` says how many samples
+    each stack has (None: one each).
+    """
+
+    def __init__(self, width: int, rows: list[tuple[int, ...]], row_ids: list[int], runs: list[int] | None):
+        self._width = width
+        self._rows = rows
+        self._row_ids = row_ids
+        self._runs = runs
+        self._built: dict[int, list[int]] = {}
+
+    def __len__(self) -> int:
+        return self._width
+
+    @overload
+    def __getitem__(self, t: int) -> list[int]: ...
+    @overload
+    def __getitem__(self, t: slice) -> list[list[int]]: ...
+    def __getitem__(self, t: int | slice) -> list[int] | list[list[int]]:
+        if isinstance(t, slice):
+            return [self[i] for i in range(self._width)[t]]
+        t = range(self._width)[t]  # IndexError past the end, as a list would
+        column = self._built.get(t)
+        if column is None:
+            table = [row[t] for row in self._rows]
+            column = list(map(table.__getitem__, self._row_ids))
+            if self._runs is not None:
+                column = _run_sums(column, self._runs)
+            self._built[t] = column
+        return column
 
 
 class _LocationCache(dict):
@@ -481,6 +581,30 @@ class _LocationCache(dict):
     def __missing__(self, raw: bytes) -> int:
         index = self[raw] = self.loc_index[_varint(raw, 0)[0]]
         return index
+
+
+def _stacks(keys: list[bytes], loc_index: dict[int, int]) -> list[tuple[int, ...]]:
+    """Packed location ids → tuples of location indices.
+
+    Ids below 128 are one byte, and a translate table maps a whole stack of
+    them in C (0xFF marks an id with no location, or an index that needs
+    more than a byte); other stacks are decoded varint by varint.
+    """
+    table = bytearray(b"\xff" * 256)
+    for loc_id, index in loc_index.items():
+        if loc_id < 0x80 and index < 0xFF:
+            table[loc_id] = index
+    translated = list(map(bytes.translate, keys, repeat(bytes(table))))
+    stacks = list(map(tuple, translated))
+    misfits = list(map(or_, map(not_, map(bytes.isascii, keys)), map(bytes.__contains__, translated, repeat(0xFF))))
+    if any(misfits):
+        by_varint = _LocationCache(loc_index)
+        try:
+            for i in compress(range(len(keys)), misfits):
+                stacks[i] = tuple(map(by_varint.__getitem__, _VARINT.findall(keys[i])))
+        except KeyError as exc:
+            raise ProfileDecodeError(f"a sample refers to unknown location {exc.args[0]!r}") from None
+    return stacks
 
 
 def _run_sums(column: list[int], counts: list[int]) -> list[int]:
@@ -526,6 +650,11 @@ def _encode_varints(values: list[int]) -> bytes:
             v >>= 7
         out.append(v)
     return bytes(out)
+
+
+def _numeric_labels_only(rest: bytes) -> bool:
+    """True if the fields after a sample's locations are all numeric labels (which heap views ignore)."""
+    return all(num == 3 and wire == 2 and _string_label(value) is None for num, wire, value in _fields(rest))
 
 
 def _string_label(chunk: bytes) -> tuple[int, int] | None:

@@ -20,9 +20,11 @@ import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
-from itertools import chain
+from functools import reduce
+from itertools import compress, repeat
+from operator import itemgetter, mul, or_, sub
 
-from .profile import Frame, HeapProfile, ValueType
+from .profile import Frame, HeapProfile, ValueType, gc_paused
 
 # The order the view cycles through; inuse_space is the default.
 SAMPLE_TYPES = ("inuse_space", "inuse_objects", "alloc_space", "alloc_objects")
@@ -144,28 +146,9 @@ def aggregate(profile: HeapProfile, sample_type: str | None, granularity: Granul
         return cached
     keys, reps, loc_nodes = _nodes(profile, granularity)
     col = profile.values[t]
-    flat = [0] * len(keys)
-    cum = [0] * len(keys)
-    leaf = [nodes[0] for nodes in loc_nodes]
-    by_set: dict[frozenset[int], int] = {}
-    get = by_set.get
-    if all(len(nodes) == 1 for nodes in loc_nodes):
-        for stack, v in zip(profile.stacks, col):
-            if v:
-                flat[leaf[stack[0]]] += v
-                nodes = frozenset(map(leaf.__getitem__, stack))
-                by_set[nodes] = get(nodes, 0) + v
-    else:
-        expand = loc_nodes.__getitem__
-        for stack, v in zip(profile.stacks, col):
-            if v:
-                flat[leaf[stack[0]]] += v
-                nodes = frozenset(chain.from_iterable(map(expand, stack)))
-                by_set[nodes] = get(nodes, 0) + v
-    for nodes, v in by_set.items():
-        for n in nodes:
-            cum[n] += v
     total = sum(map(abs, col))
+    with gc_paused():
+        flat, cum = _flat_and_cum(profile.stacks, col, loc_nodes, len(keys), total)
     if profile.base:
         base_total = sum(abs(v) for v, b in zip(col, profile.base) if b)
         if base_total:
@@ -173,6 +156,45 @@ def aggregate(profile: HeapProfile, sample_type: str | None, granularity: Granul
     result = _Aggregate(keys, reps, flat, cum, total)
     profile.cache[cache_key] = result
     return result
+
+
+def _flat_and_cum(
+    stacks: Sequence[Sequence[int]], col: Sequence[int], loc_nodes: list[tuple[int, ...]], n_nodes: int, total: int
+) -> tuple[list[int], list[int]]:
+    """flat (leaf node) and cum (each node once per stack) of ``col``, summed in C.
+
+    Every node gets a slot of ``width`` bits in one big integer, wide enough
+    for the largest possible sum (Σ|value|). A stack's node set is the OR of
+    its locations' slot masks (so recursion counts once, as pprof's
+    ``seenNode`` does), and Σ value × mask adds every node's cum at once:
+    the per-stack work is a few big-integer operations with no Python loop
+    over frames. Negative values (diffs) are summed apart and subtracted.
+    """
+    width = max(total.bit_length(), 1)
+    loc_mask = [reduce(or_, (1 << (width * n) for n in nodes), 0) for nodes in loc_nodes]
+    leaf_mask = [1 << (width * nodes[0]) if nodes else 0 for nodes in loc_nodes]
+    chosen = list(map(bool, col))
+    stacks = list(compress(stacks, chosen))
+    values = list(compress(col, chosen))
+    leaves = list(map(leaf_mask.__getitem__, map(itemgetter(0), filter(None, stacks))))
+    if len(leaves) != len(stacks):  # empty stacks carry no node
+        values = [v for v, s in zip(values, stacks) if s]
+        stacks = [s for s in stacks if s]
+    masks = list(map(reduce, repeat(or_), map(map, repeat(loc_mask.__getitem__), stacks)))
+    if values and min(values) < 0:
+        minus = [-v if v < 0 else 0 for v in values]
+        plus = [v if v > 0 else 0 for v in values]
+        flat_sum = _slots(sum(map(mul, plus, leaves)), width, n_nodes)
+        cum_sum = _slots(sum(map(mul, plus, masks)), width, n_nodes)
+        flat_neg = _slots(sum(map(mul, minus, leaves)), width, n_nodes)
+        cum_neg = _slots(sum(map(mul, minus, masks)), width, n_nodes)
+        return list(map(sub, flat_sum, flat_neg)), list(map(sub, cum_sum, cum_neg))
+    return _slots(sum(map(mul, values, leaves)), width, n_nodes), _slots(sum(map(mul, values, masks)), width, n_nodes)
+
+
+def _slots(packed: int, width: int, count: int) -> list[int]:
+    mask = (1 << width) - 1
+    return [(packed >> (width * n)) & mask for n in range(count)]
 
 
 def _pct(value: int, total: int) -> float:

@@ -164,3 +164,64 @@ def test_the_pprof_engine_imports_no_ui_library():
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_location_ids_past_one_byte_and_stacks_past_127_bytes_take_the_general_path():
+    """Ids ≥ 128 are two-byte varints and long stacks have two-byte lengths: neither may be misread."""
+    n_locs = 300
+    strings = ["", "inuse_space", "bytes"] + [f"main.f{i}" for i in range(n_locs)] + ["main.go"]
+    locations = b"".join(
+        ld(4, vi(1, i) + vi(3, 0x1000 + i) + ld(4, vi(1, i) + vi(2, i))) for i in range(1, n_locs + 1)
+    )
+    functions = b"".join(ld(5, vi(1, i) + vi(2, 3 + i) + vi(4, 3 + n_locs)) for i in range(1, n_locs + 1))
+    stacks = [[1, 2, 3], [200, 5], [1, 2, 3], list(range(1, 130)), list(range(150, 300)), [127, 128, 129]]
+    numeric_label = vi(1, 2) + vi(3, 64)
+    samples = b"".join(sample(s, [10 * (i + 1)], labels=[numeric_label]) for i, s in enumerate(stacks))
+    raw = vi(9, 1) + ld(1, vi(1, 1) + vi(2, 2)) + samples + locations + functions
+    raw += b"".join(ld(6, s.encode()) for s in strings)
+    p = decode_profile(raw)
+    got = {tuple(p.frames[p.locations[loc][0]].function for loc in st): v for st, v in zip(p.stacks, p.values[0])}
+    want: dict[tuple[str, ...], int] = {}
+    for i, s in enumerate(stacks):
+        names = tuple(f"main.f{loc}" for loc in s)
+        want[names] = want.get(names, 0) + 10 * (i + 1)
+    assert got == want
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 5), min_size=1, max_size=3), min_size=1, max_size=8),
+    st.lists(
+        st.tuples(st.lists(st.integers(0, 7), min_size=0, max_size=12), st.integers(-(2**40), 2**40)), max_size=25
+    ),
+)
+def test_flat_and_cum_equal_pprof_rules_on_any_profile(loc_frames, samples):
+    """flat = leaf node; cum = each node once per stack (recursion and inlining included); empty stacks count nowhere."""
+    from godbg_tui.adapters.pprof.profile import HeapProfile, ValueType
+    from godbg_tui.adapters.pprof.report import Granularity, aggregate
+
+    frames = [Frame(f"main.f{i % 4}", "main.go", i) for i in range(6)]
+    locations = [tuple(fs) for fs in loc_frames]
+    stacks = [tuple(loc % len(locations) for loc in s) for s, _ in samples]
+    values = [v for _, v in samples]
+    profile = HeapProfile((ValueType("inuse_space", "bytes"),), frames, locations, stacks, [values])
+    for granularity in Granularity:
+        agg = aggregate(profile, "inuse_space", granularity)
+        node = {k: i for i, k in enumerate(agg.keys)}
+        flat = [0] * len(agg.keys)
+        cum = [0] * len(agg.keys)
+        for stack, v in zip(stacks, values):
+            if not stack:
+                continue
+            key_of = [node[_key(frames[f], granularity)] for loc in stack for f in locations[loc]]
+            flat[node[_key(frames[locations[stack[0]][0]], granularity)]] += v
+            for n in set(key_of):
+                cum[n] += v
+        assert agg.flat == flat and agg.cum == cum
+        assert agg.total == sum(map(abs, values))
+
+
+def _key(frame: Frame, granularity):
+    from godbg_tui.adapters.pprof.report import node_key
+
+    return node_key(frame, granularity)
