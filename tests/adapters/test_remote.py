@@ -7,10 +7,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import anyio
@@ -329,3 +332,57 @@ def test_explain_old_dlv_without_unix_sockets():
     log = "couldn't start listener: listen tcp: address tcp//tmp/godbg-x/dlv.sock: unknown port\n"
     error = remote.explain_failure(SshRequest("h", "attach", pid=1), log, 1, {"exited": "1"})
     assert "too old to listen on a unix socket" in error.message
+
+
+def test_the_command_line_ssh_attach_runs_an_init_script_and_detaches(sshd, dlv_path, attachee, tmp_path):
+    """The real ``godbg-tui ssh … attach PID --init FILE`` in a tmux terminal: the script's
+    breakpoint is hit through the tunnel; quitting detaches and removes everything remotely."""
+    if shutil.which("tmux") is None:
+        pytest.fail("tmux is not installed; scripts/test installs it (apt-get install tmux)", pytrace=False)
+    script = tmp_path / "init.txt"
+    script.write_text("break main.tick\ncontinue\n")
+    godbg = Path(sys.executable).with_name("godbg-tui")
+    command = [str(godbg), "ssh", *sshd.client_options(), "--remote-dlv", str(dlv_path), sshd.destination,
+               "attach", str(attachee.pid), "--init", str(script)]
+    socket = f"godbg-ssh-cli-{os.getpid()}"
+    conf = tmp_path / "tmux.conf"
+    conf.write_text("set -g remain-on-exit on\n")
+
+    def tmux(*args: str) -> str:
+        return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True, timeout=30).stdout
+
+    def screen_until(predicate, timeout: float = 60.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = tmux("capture-pane", "-p", "-t", "t")
+            if predicate(screen):
+                return screen
+            time.sleep(0.05)
+        raise AssertionError(f"timed out; screen:\n{tmux('capture-pane', '-p', '-t', 't')}\nsshd:\n{sshd.log()[-2000:]}")
+
+    env = ["-e", f"XDG_STATE_HOME={tmp_path / 'state'}", "-e", f"XDG_CONFIG_HOME={tmp_path / 'config'}", "-e", "LANG=C.UTF-8"]
+    quoted = " ".join(shlex.quote(a) for a in command)
+    tmux("-f", str(conf), "new-session", "-d", "-s", "t", "-x", "80", "-y", "24", *env, f"exec {quoted}")
+    try:
+        screen = screen_until(lambda s: re.search(r"breakpoint 1 hit", s))
+        assert "main.tick" in screen and attachee.tracer() != 0
+        remote_dirs = [d for d in Path(remote.REMOTE_TMP).glob("godbg-*")
+                       if re.fullmatch(r"godbg-[0-9a-f]{16}", d.name) and remote_dlvs(str(d))]
+        assert remote_dirs, "a remote dlv serves a private directory"
+        tmux("send-keys", "-t", "t", "q")
+        screen_until(lambda s: "left running (detached)" in s)
+        tmux("send-keys", "-t", "t", "Enter")
+        screen_until(lambda _s: tmux("display-message", "-p", "-t", "t", "#{pane_dead}").strip() == "1")
+        assert tmux("display-message", "-p", "-t", "t", "#{pane_dead_status}").strip() == "0"
+    finally:
+        tmux("kill-server")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(remote_dlvs(str(d)) or d.exists() for d in remote_dirs):
+        time.sleep(0.05)
+    assert not any(d.exists() for d in remote_dirs), "the remote directory is removed"
+    assert attachee.alive() and attachee.tracer() == 0
+    before = attachee.ticks()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and attachee.ticks() <= before + 2:
+        time.sleep(0.05)
+    assert attachee.ticks() > before + 2, "the process keeps running after the detach"
