@@ -480,16 +480,17 @@ class _Decoder:
             columns = [list(col) for col in zip(*per_sample)] if per_sample else [[] for _ in range(width)]
             stacks, columns, base = _merge_labelled(_stacks(keys, loc_index), columns, flags)
         else:
-            distinct = dict.fromkeys(keys)
-            if len(distinct) == len(keys):
+            # Each stack is named by the index of its first sample, so sorting by that groups
+            # samples per stack in first-seen order, the order of ``first`` and of Counter.
+            first: dict[bytes, int] = {}
+            stack_of = list(map(first.setdefault, keys, count()))
+            if len(first) == len(keys):
                 columns = _MergedColumns(width, rows.rows, row_ids, None)
             else:
-                index = dict(zip(distinct, count()))
-                stack_of = list(map(index.__getitem__, keys))
                 order = sorted(range(len(stack_of)), key=stack_of.__getitem__)
-                runs = list(Counter(stack_of).values())  # first-seen order = index order
+                runs = list(Counter(stack_of).values())
                 columns = _MergedColumns(width, rows.rows, list(map(row_ids.__getitem__, order)), runs)
-                keys = list(distinct)
+                keys = list(first)
             stacks = _stacks(keys, loc_index)
         scalars = self.scalars
         return HeapProfile(
