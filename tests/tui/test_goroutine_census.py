@@ -212,3 +212,64 @@ async def test_deltas_leak_suspects_buckets_channel_waiters_and_export(go_bin, d
             assert "by label wave · all goroutines" in view.header_text
             await pilot.press("escape")
             await async_wait_until(lambda: app.results == [None], message="escape closes")
+
+
+async def test_label_running_and_excluding_filters_and_wait_order(go_bin, dlv_path):
+    wave, waves = 50, 3
+    async with prog(go_bin, dlv_path, "-goroutines", "100", "-goroutines2", str(wave), "-waves", str(waves),
+                    "-workers", "2") as s:
+        await s.set_breakpoint("main.ready2")
+        for _ in range(waves):
+            await s.continue_()
+        app = CensusApp(s)
+        async with app.run_test(size=(250, 70)) as pilot:
+            view = app.view
+            await census_done(view)
+            everything = view.snapshot.total
+            assert view.snapshot.find("main.blockedInWave").total == waves * wave
+
+            await pilot.press("l", *"wave=1", "enter")
+            await census_done(view)
+            assert view.filters.labels == ("wave=1",) and "label wave=1" in view.header_text
+            assert view.snapshot.total == wave
+            assert [g.key for g in view.snapshot.groups if g.total] == [view.snapshot.find("main.blockedInWave").key]
+            await pilot.press("l", "ctrl+u", "enter")
+            await census_done(view)
+            assert view.snapshot.total == everything
+
+            await pilot.press("slash", *"-blockedOnChan -blockedInWave", "enter")
+            await census_done(view)
+            assert view.filters.without_locations == (("userloc", "blockedOnChan"), ("userloc", "blockedInWave"))
+            keys = [g.key for g in view.snapshot.groups if g.total]
+            assert not any("blockedOnChan" in k or "blockedInWave" in k for k in keys)
+            assert view.snapshot.total == everything - 100 - waves * wave
+            await pilot.press("slash", "ctrl+u", "enter")
+            await census_done(view)
+
+            await pilot.press("r")
+            await census_done(view)
+            running = await s.goroutines(0, 0, filters=[USER, ListGoroutinesFilter(Kind=GOROUTINE_FIELD["running"])])
+            assert view.filters.running is True and "goroutines, running ·" in view.header_text
+            assert view.snapshot.total == len(running.Goroutines) >= 1
+            await pilot.press("r")
+            await census_done(view)
+            assert view.filters.running is False and "goroutines, not running ·" in view.header_text
+            assert view.snapshot.total == everything - len(running.Goroutines)
+            await pilot.press("r")
+            await census_done(view)
+            assert view.filters.running is None and view.snapshot.total == everything
+
+            group = view.snapshot.find("main.blockedInWave")
+            view.rows_view.set_cursor(next(i for i, r in enumerate(view.rows_view.rows) if r.group is group))
+            await pilot.press("enter")
+            await async_wait_until(lambda: any(r.kind == "member" for r in view.rows_view.rows), message="members")
+            delve_order = [r.goroutine.id for r in view.rows_view.rows if r.kind == "member"]
+            await pilot.press("w")
+            assert "longest waiting first (" in view.header_text
+            assert ("durations from our clock" in view.header_text) == view.snapshot.clock.absolute
+            waited = [r.goroutine for r in view.rows_view.rows if r.kind == "member"]
+            stamps = [g.waitSince for g in waited]
+            assert sorted(g.id for g in waited) == sorted(delve_order)
+            assert all(0 < a <= b for a, b in zip(stamps, stamps[1:])), "oldest stamp first"
+            await pilot.press("w")
+            assert [r.goroutine.id for r in view.rows_view.rows if r.kind == "member"] == delve_order

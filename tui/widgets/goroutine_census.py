@@ -41,6 +41,7 @@ from godbg_tui.adapters.goroutines import (
     WaitClock,
     goroutine_state,
     group_label,
+    longest_waiting_first,
     sparkline,
     to_markdown,
 )
@@ -128,6 +129,8 @@ class CensusRows(CursorLines):
             labels = " ".join(f"{k}={v}" for k, v in sorted(g.labels.items())) if g.labels else ""
             waited = self.clock.describe(g)
             state = f"{goroutine_state(g, self.go_version)}, {waited}" if waited else goroutine_state(g, self.go_version)
+            if g.threadID:
+                state += f", thread {g.threadID}"
             segments = [
                 Segment(f"{indent}goroutine {g.id} ", base + self.style_of("goroutine-census--member")),
                 Segment(f"[{state}] {where}", base),
@@ -166,7 +169,9 @@ class GoroutineCensusView(CursorPane):
 
     Message: ``Selected(goroutine_id)`` on enter on a member, waiter or bucket.
     Keys: 1-6 group by userloc/curloc/goloc/startloc/label KEY/running, G cycles;
-    u user-only; / location substring filter; enter expand a group / page / select;
+    u user-only; / location filter (words AND-ed, -word excludes); l label k=v filter;
+    r running → parked → any; w members longest waiting first (says whether durations
+    or only the waitSince order are known); enter expand a group / page / select;
     s identical-stack buckets; c waiters of a channel; e export to Markdown;
     escape back to the groups (or closes a prompt). Workers: group "census"
     (exclusive) for the census and its follow-ups, cancelled by take/clear.
@@ -185,7 +190,13 @@ class GoroutineCensusView(CursorPane):
         Binding("u", "toggle_user", "User only", id="census.user-only",
                 tooltip="Count only user goroutines, or runtime ones too"),
         Binding("slash", "prompt('filter')", "Filter", id="census.filter",
-                tooltip="Only goroutines whose user location contains a text"),
+                tooltip="Only goroutines whose user location contains words (-word: does not)"),
+        Binding("l", "prompt('labelfilter')", "Label", id="census.label-filter",
+                tooltip="Only goroutines with a pprof label k=v (or key k)"),
+        Binding("r", "cycle_running", "Running", id="census.running",
+                tooltip="Any goroutine → running only → parked only"),
+        Binding("w", "toggle_wait_order", "Wait order", id="census.wait-order",
+                tooltip="Members longest waiting first, or in Delve's order"),
         Binding("s", "stack_buckets", "Stacks", id="census.stacks",
                 tooltip="Goroutines with identical whole stacks, ×N"),
         Binding("c", "prompt('channel')", "Channel", id="census.channel",
@@ -216,6 +227,9 @@ class GoroutineCensusView(CursorPane):
         self.label_key = ""
         self.user_only = True
         self.location_filter = ""
+        self.label_filter = ""
+        self.running_filter: bool | None = None
+        self.wait_order = False
         self.snapshot: CensusSnapshot | None = None
         self.buckets: StackBuckets | None = None
         self.waiters: ChannelWaiters | None = None
@@ -242,8 +256,14 @@ class GoroutineCensusView(CursorPane):
 
     @property
     def filters(self) -> GoroutineFilters:
-        where = (("userloc", self.location_filter),) if self.location_filter else ()
-        return GoroutineFilters(user_only=self.user_only, with_locations=where)
+        words = self.location_filter.split()
+        return GoroutineFilters(
+            user_only=self.user_only,
+            with_locations=tuple(("userloc", w) for w in words if not w.startswith("-")),
+            without_locations=tuple(("userloc", w[1:]) for w in words if w.startswith("-") and len(w) > 1),
+            labels=(self.label_filter,) if self.label_filter else (),
+            running=self.running_filter,
+        )
 
     # ----- census -----
 
@@ -308,7 +328,8 @@ class GoroutineCensusView(CursorPane):
         groups = len([g for g in snapshot.groups if g.total])
         suspects = len(snapshot.leak_suspects)
         leak = f" · ⚠ {suspects} leak suspect{'s' if suspects != 1 else ''}" if suspects else ""
-        return f"{snapshot.total:,} goroutines in {groups:,} groups{leak} ({snapshot.elapsed_s:.1f} s)"
+        total = f"{snapshot.total:,} goroutine{'s' if snapshot.total != 1 else ''}"
+        return f"{total} in {groups:,} group{'s' if groups != 1 else ''}{leak} ({snapshot.elapsed_s:.1f} s)"
 
     def _set_status(self, text: str) -> None:
         self._status = text
@@ -316,10 +337,17 @@ class GoroutineCensusView(CursorPane):
 
     def _update_header(self) -> None:
         by = f"label {self.label_key}" if self.group_by == "label" else self.group_by
-        self.header_text = f"{self._status}\nby {by} · {self.filters.describe()} · mode {self.mode}"
+        order = f" · {self._wait_order_note()}" if self.wait_order else ""
+        self.header_text = f"{self._status}\nby {by} · {self.filters.describe()} · mode {self.mode}{order}"
         self._header.update(self.header_text)
 
     # ----- rows -----
+
+    def _wait_order_note(self) -> str:
+        """Which wait ordering the members have: with durations, or by waitSince alone."""
+        clock = self.snapshot.clock if self.snapshot is not None else NO_CLOCK
+        kind = "durations from our clock" if clock.absolute else "order by waitSince only"
+        return f"longest waiting first ({kind})"
 
     def _rebuild(self) -> None:
         rows: list[Row] = []
@@ -343,6 +371,8 @@ class GoroutineCensusView(CursorPane):
                 rows.append(Row("group", group=group, key=group.key, expanded=expanded is not None))
                 if expanded is not None:
                     members, next_start = expanded
+                    if self.wait_order:
+                        members = longest_waiting_first(members)
                     rows += [Row("member", goroutine=g, key=group.key) for g in members]
                     if next_start >= 0:
                         shown = f"{len(members):,} of {group.total:,}"
@@ -414,14 +444,30 @@ class GoroutineCensusView(CursorPane):
         self.user_only = not self.user_only
         self.take()
 
+    def action_cycle_running(self) -> None:
+        """Any goroutine → only running ones (on a thread) → only parked ones → any."""
+        self.running_filter = {None: True, True: False, False: None}[self.running_filter]
+        self.take()
+
+    def action_toggle_wait_order(self) -> None:
+        """Members of expanded groups in Delve's order, or longest waiting first (as loaded)."""
+        self.wait_order = not self.wait_order
+        if self.wait_order:
+            clock = self.snapshot.clock if self.snapshot is not None else NO_CLOCK
+            self.notify(f"expanded groups' loaded members, longest waiting first: {clock.source}")
+        self._rebuild()
+
     def action_prompt(self, kind: str) -> None:
         self._prompt_kind = kind
         self._prompt.placeholder = {
-            "filter": "user location contains… (Enter apply, empty clears, Esc cancel)",
+            "filter": "user location contains… (words AND-ed, -word excludes; Enter apply, empty clears)",
+            "labelfilter": "only goroutines with label k=v, or with key k (Enter apply, empty clears)",
             "channel": "channel expression, e.g. main.jobs (Enter list waiters, Esc cancel)",
             "label": "label key to group by, e.g. tenant (Enter apply, Esc cancel)",
         }[kind]
-        self._prompt.value = {"filter": self.location_filter, "label": self.label_key}.get(kind, "")
+        self._prompt.value = {
+            "filter": self.location_filter, "label": self.label_key, "labelfilter": self.label_filter
+        }.get(kind, "")
         self._prompt.add_class("-open")
         self._prompt.focus()
 
@@ -436,6 +482,9 @@ class GoroutineCensusView(CursorPane):
         self._close_prompt()
         if self._prompt_kind == "filter":
             self.location_filter = value
+            self.take()
+        elif self._prompt_kind == "labelfilter":
+            self.label_filter = value
             self.take()
         elif self._prompt_kind == "label" and value:
             self.group_by, self.label_key = "label", value
