@@ -12,11 +12,15 @@ from godbg_tui.adapters.dlv.launcher import LaunchSpec
 from godbg_tui.adapters.dlv.types import Breakpoint
 from godbg_tui.adapters.store import (
     HISTORY_LIMIT,
+    RECENT_LIMIT,
+    STALE_TEMP_S,
     ConfigError,
     HistoryStore,
     Layout,
     ProjectState,
     ProjectStore,
+    RecentSession,
+    RecentSessions,
     SavedBreakpoint,
     atomic_write,
     config_path,
@@ -24,6 +28,7 @@ from godbg_tui.adapters.store import (
     project_key,
     saved_breakpoint,
     state_dir,
+    sweep_stale_temp_files,
 )
 
 
@@ -172,3 +177,68 @@ def test_bad_config_names_the_problem(tmp_path: Path, text: str, complaint: str)
     with pytest.raises(ConfigError, match=complaint) as info:
         load_config(path)
     assert str(path) in str(info.value)
+
+
+def _dead_pid() -> int:
+    """A pid that no process has now (a child that has been reaped)."""
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return pid
+
+
+def test_sweep_removes_temp_files_of_dead_writers_and_old_ones_only(tmp_path: Path) -> None:
+    dead = tmp_path / f".state.json.{_dead_pid()}-abc123_x.tmp"
+    live = tmp_path / f".state.json.{os.getpid()}-def456.tmp"  # a save in progress, here
+    old = tmp_path / f".state.json.{os.getpid()}-old999.tmp"
+    unrelated = tmp_path / ".state.json.notours"
+    for path in (dead, live, old, unrelated):
+        path.write_bytes(b"partial")
+    os.utime(old, (0, 0))
+    assert sorted(sweep_stale_temp_files(tmp_path)) == sorted([dead, old])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, unrelated.name])
+    assert STALE_TEMP_S >= 60, "a slow save on a busy disk must not lose its temp file"
+
+
+def test_load_and_save_sweep(tmp_path: Path) -> None:
+    leftover = tmp_path / f".history.json.{_dead_pid()}-zzz.tmp"
+    leftover.write_bytes(b"[")
+    HistoryStore(tmp_path).load()
+    assert not leftover.exists()
+    leftover.write_bytes(b"[")
+    ProjectStore("example.com/app", tmp_path).save(ProjectState())
+    assert not leftover.exists()
+
+
+def test_recent_sessions_newest_first_deduplicated_and_capped(tmp_path: Path) -> None:
+    recent = RecentSessions(tmp_path)
+    assert recent.load() == ([], [])
+    first = LaunchSpec("exec", program="/bin/prog", args=("-v",), wd="/src")
+    recent.add(first)
+    recent.add(LaunchSpec("attach", pid=42))
+    entries = recent.add(first)
+    assert [e.describe() for e in entries] == ["exec prog -v", "attach 42"]
+    for n in range(RECENT_LIMIT + 5):
+        recent.add(LaunchSpec("connect", address=f"127.0.0.1:{4000 + n}"))
+    entries, warnings = recent.load()
+    assert warnings == [] and len(entries) == RECENT_LIMIT
+    assert entries[0].describe() == f"connect 127.0.0.1:{4000 + RECENT_LIMIT + 4}"
+
+
+def test_recent_session_round_trips_to_a_spec_with_paths_pinned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    spec = LaunchSpec("test", program="./calc", test_run="TestAdd$", build_flags="-tags=dev", args=("-test.v",))
+    entry = RecentSession.from_spec(spec)
+    assert entry.wd == str(tmp_path), "a package path is relative to where it was started"
+    again = entry.to_spec()
+    assert (again.mode, again.program, again.test_run, again.build_flags, again.args) == ("test", "./calc", "TestAdd$", "-tags=dev", ("-test.v",))
+    assert entry.describe() == "test ./calc -run TestAdd$ -test.v"
+    exec_entry = RecentSession.from_spec(LaunchSpec("exec", program="bin/prog"))
+    assert exec_entry.program == str(tmp_path / "bin" / "prog")
+
+
+def test_corrupt_recent_sessions_are_set_aside(tmp_path: Path) -> None:
+    (tmp_path / "recent.json").write_bytes(b"{not json")
+    entries, warnings = RecentSessions(tmp_path).load()
+    assert entries == [] and "moved it to recent.json.corrupt-" in warnings[0]
