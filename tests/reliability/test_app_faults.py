@@ -409,3 +409,23 @@ async def test_after_dlv_dies_r_starts_a_new_session(go_bin, dlv_path, tmp_path,
             assert app.session.spec == dead.spec
         finally:
             await app.end_session()
+
+
+async def test_after_dlv_dies_in_attach_mode_r_attaches_again(go_bin, dlv_path, tmp_path, monkeypatch, target):
+    monkeypatch.setenv("GODBG_DLV", str(dlv_path))
+    t = target(go_bin["attachee"])
+    app = GodbgApp(LaunchSpec("attach", pid=t.pid), state_dir=tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        try:
+            await async_wait_until(lambda: app.stops_seen >= 1 and app.session is not None, timeout=60)
+            dead = app.session
+            os.kill(dead.server.pid, signal.SIGKILL)  # no breakpoints set: the process survives its dlv
+            await async_wait_until(lambda: isinstance(app.screen, ConfirmScreen) and app.screen.query("#message"), timeout=20)
+            assert "r attaches again" in str(app.screen.query_one("#message").render())
+            await pilot.press("enter")
+            await pilot.press("r")
+            await async_wait_until(lambda: app.session is not dead and app.session.phase == Phase.STOPPED, timeout=60)
+            assert app.session.target_pid == t.pid
+        finally:
+            await app.end_session()
+    assert t.keeps_working()

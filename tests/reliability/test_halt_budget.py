@@ -146,7 +146,11 @@ async def test_one_key_detaches_and_leaves_the_program_running(go_bin, target, t
             assert app.is_running, "detaching keeps the debugger open"
             assert t.keeps_working()
             await async_wait_until(lambda: "keeps running" in app.main_screen.status.render().plain, timeout=5)
-            assert app.session_ended, "r would attach again"
+            assert app.session_ended
+            detached = app.session
+            await pilot.press("r")  # attaches again (the main screen's r, restart, cannot in attach mode)
+            await async_wait_until(lambda: app.session is not detached and app.session.phase == Phase.STOPPED, timeout=30)
+            assert app.session.spec.pid == t.pid
         finally:
             await app.end_session()
     assert t.keeps_working()
