@@ -16,7 +16,10 @@ main.ready, and prints:
 * how long the session's own connection waited for a call while the census ran
   (what a step or quit would wait);
 * page fetch latency further down the list (1000 and 100 goroutines);
-* peak RSS of this process (the engine, i.e. what the TUI would hold) and dlv's.
+* the goroutine pane itself (GoroutineList in a headless Textual app at 120x40):
+  from the stop to its first page painted, and one pagedown until painted (its
+  background prefetch lands between keys), scrolling 60 screens down;
+* peak RSS of this process (the engine and the pane, i.e. what the TUI would hold) and dlv's.
 
 Figures are printed, not asserted: this machine is shared and noisy.
 """
@@ -46,8 +49,15 @@ import gofixtures  # noqa: E402
 from godbg_tui.adapters.dlv.launcher import LaunchSpec  # noqa: E402
 from godbg_tui.adapters.dlv.types import GOROUTINE_FIELD, ListGoroutinesFilter  # noqa: E402
 from godbg_tui.adapters.events import Phase  # noqa: E402
-from godbg_tui.adapters.goroutines import CensusCancelled, GoroutineCensus, GoroutineFilters, group_label  # noqa: E402
+from godbg_tui.adapters.goroutines import (  # noqa: E402
+    CensusCancelled,
+    GoroutineCensus,
+    GoroutineFilters,
+    count_goroutines,
+    group_label,
+)
 from godbg_tui.adapters.session import DebugSession  # noqa: E402
+from godbg_tui.tui.widgets.goroutine_list import GoroutineList  # noqa: E402
 
 USER = [ListGoroutinesFilter(Kind=GOROUTINE_FIELD["user"])]
 MARKER = "4242424242"
@@ -155,6 +165,78 @@ async def time_it(coro) -> tuple[float, object]:
     return time.perf_counter() - began, result
 
 
+async def pane_figures(s: DebugSession, rounds: int) -> None:
+    """The goroutine pane as the main screen uses it, headless: first page painted, then scrolling.
+
+    "Painted" is the first screen update Textual composes after the event (App._display,
+    which a headless app calls without writing), so Pilot's own idle waits (≥ 20 ms a key)
+    are not counted; a Pilot pagedown, and a Pilot key bound to nothing, are printed beside.
+    """
+    from textual.app import App, ComposeResult
+
+    paints: list[float] = []
+
+    class PaneApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield GoroutineList(
+                lambda start, count, filters: s.goroutines(start, count, filters=filters),
+                fetch_count=lambda: count_goroutines(s.client),
+                go_version=s.go_version,
+            )
+
+        def _display(self, screen, renderable) -> None:
+            if renderable is not None:
+                paints.append(time.perf_counter())
+            super()._display(screen, renderable)
+
+    async def painted_after(t: float) -> float:
+        while not paints or paints[-1] <= t:
+            await anyio.sleep(0.0005)
+        return next(p for p in paints if p > t)
+
+    first, data, count_at, scroll, pilot_keys, idle_keys = [], [], [], [], [], []
+    app = PaneApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = app.query_one(GoroutineList)
+        view.focus()
+        for _ in range(rounds):
+            await fresh_stop(s)
+            began = time.perf_counter()
+            view.reload(selected_id=s.goroutine_id)
+            while not view.goroutines:
+                await anyio.sleep(0.0005)
+            arrived = time.perf_counter()
+            data.append(arrived - began)
+            first.append(await painted_after(arrived) - began)
+            while view.count is None:
+                await anyio.sleep(0.0005)
+            count_at.append(time.perf_counter() - began)
+        await pilot.pause()
+        for i in range(60):
+            began = time.perf_counter()
+            view.action_page_down()
+            scroll.append(await painted_after(began) - began)
+            while view.fetching:  # the prefetch runs in the background; let it land between keys
+                await anyio.sleep(0.0005)
+            await pilot.pause()
+            if i % 6 == 0:
+                began = time.perf_counter()
+                await pilot.press("pagedown")
+                pilot_keys.append(time.perf_counter() - began)
+                began = time.perf_counter()
+                await pilot.press("f12")
+                idle_keys.append(time.perf_counter() - began)
+        loaded = len(view.goroutines)
+        status = view.status_text
+    print(f"first page painted after a stop: median {statistics.median(first) * 1000:6.1f} ms "
+          f"(max {max(first) * 1000:.1f}; goal ≤ 300 ms); page arrived after {statistics.median(data) * 1000:.1f} ms; "
+          f"count in the status after {statistics.median(count_at) * 1000:.1f} ms")
+    print(f"pagedown → painted (60 screens, prefetch in the background): median {statistics.median(scroll) * 1000:5.1f} ms, "
+          f"max {max(scroll) * 1000:.1f} ms (goal ≤ 100 ms); {loaded:,} goroutines loaded; status {status!r}")
+    print(f"  through Pilot: pagedown median {statistics.median(pilot_keys) * 1000:.0f} ms, a key bound to nothing "
+          f"{statistics.median(idle_keys) * 1000:.0f} ms (Pilot's idle wait)")
+
+
 def cli_totals(output: str) -> dict[str, int]:
     return {name: int(total) for name, total in re.findall(r"^(\S.*)\n(?:\t.*\n)*?\tTotal: (\d+)$", output, re.M)}
 
@@ -197,6 +279,9 @@ async def bench(args: argparse.Namespace) -> None:
                 census.cancel()
         print(f"first page of 1000 while a census starts on the second connection: median "
               f"{statistics.median(samples) * 1000:.1f} ms (max {max(samples) * 1000:.1f})")
+
+        print("\n== the goroutine pane (headless Textual, 120x40) ==")
+        await pane_figures(s, args.rounds)
 
         # 2. Full census, ours vs the CLI, alternating, each after a fresh stop.
         filters = GoroutineFilters(user_only=args.user_only)
