@@ -33,13 +33,9 @@ from godbg_tui.adapters import events as ev
 from godbg_tui.adapters.commands import CommandError, CommandResult
 from godbg_tui.adapters.dlv.client import DelveError, ListGoroutinesOut
 from godbg_tui.adapters.dlv.types import Breakpoint, ListGoroutinesFilter, LoadConfig, Location, Variable
-from godbg_tui.adapters.goroutines import CensusError, GoroutineCensus
 from godbg_tui.adapters.session import DebugSession, SessionError
 from godbg_tui.adapters.store import ProjectState
 from godbg_tui.adapters.values import summary
-from godbg_tui.tui.screens.goroutines import GoroutinesScreen
-from godbg_tui.tui.screens.heap import HeapResult, HeapScreen
-from godbg_tui.tui.screens.value_viewer import ValueViewer
 from godbg_tui.tui.widgets.breakpoints_pane import BreakpointsPane
 from godbg_tui.tui.widgets.command_line import CommandLine
 from godbg_tui.tui.widgets.console_pane import ConsolePane
@@ -51,10 +47,16 @@ from godbg_tui.tui.widgets.variables_tree import VariablesTree
 from godbg_tui.tui.widgets.watches_pane import WatchesPane, WatchResult
 
 if TYPE_CHECKING:
+    from godbg_tui.adapters.goroutines import GoroutineCensus
     from godbg_tui.tui.app import GodbgApp
+    from godbg_tui.tui.screens.heap import HeapResult
+
+# The census, heap and value-viewer screens (and the pprof decoder behind the heap view) are
+# imported when first opened: a debugging session that never opens them starts sooner.
 
 CALL_TIMEOUT_S = 30.0
 BINDINGS_REFRESH_S = 0.15
+RUNNING_SHOWN_AFTER_S = 0.1
 STACK_DEPTH = 50
 SIDE_PANES = ("stack", "goroutines", "variables", "watches", "breakpoints")
 PANE_TITLES = {
@@ -223,6 +225,8 @@ class MainScreen(Screen[None]):
         self._bindings_signature: tuple[object, ...] = ()
         self._bindings_refresh: Timer | None = None
         self._running_wait: int | None = None
+        self._running_shown: Timer | None = None
+        self._pending_running: ev.Running | None = None
         self._census: GoroutineCensus | None = None
         self._census_session: DebugSession | None = None
         self._console_height = 0
@@ -443,12 +447,31 @@ class MainScreen(Screen[None]):
             self.notify(event.text, severity="warning", timeout=6)
 
     def _ev_running(self, event: ev.Running) -> None:
+        """Shown once the program has run for RUNNING_SHOWN_AFTER_S: a next or step that stops
+        sooner goes straight from one stop to the next, with no flash of "running" (and no
+        frame painted for it)."""
+        self._begin_running_wait("running")
+        self._pending_running = event
+        if self._running_shown is None:
+            self._running_shown = self.set_timer(RUNNING_SHOWN_AFTER_S, self._show_running)
+
+    def _show_running(self) -> None:
+        self._running_shown = None
+        event, self._pending_running = self._pending_running, None
+        if event is None:
+            return
         self.status.state = "running"
         self.status.detail = "" if event.command in ("continue", "connect") else event.command
         self.status.scope = ""
-        self._begin_running_wait("running")
         self.watches.mark_stale()
         self.goroutines.clear()
+
+    def _running_over(self) -> None:
+        """A stop, exit or failure: a "running" not shown yet never will be."""
+        self._pending_running = None
+        if self._running_shown is not None:
+            self._running_shown.stop()
+            self._running_shown = None
 
     def _ev_stopped(self, event: ev.Stopped, *, narrate: bool = True) -> None:
         """Draw the stop; ``narrate``: also say it in the console (no command output will)."""
@@ -533,6 +556,7 @@ class MainScreen(Screen[None]):
             self._running_wait = self.status.begin_wait(what)
 
     def _end_running_wait(self) -> None:
+        self._running_over()
         if self._running_wait is not None:
             self.status.end_wait(self._running_wait)
             self._running_wait = None
@@ -596,13 +620,20 @@ class MainScreen(Screen[None]):
 
     @work(group="refresh", exclusive=True, exit_on_error=False)
     async def _refresh_after_stop(self) -> None:
-        """Fetch what the visible panes show, most important first."""
+        """Fetch what the visible panes show.
+
+        The requests go out together (Delve answers them in order on its one read loop,
+        but no round trip waits for the previous one); package variables need the stack's
+        function name, so with them shown the variables wait for the stack.
+        """
         target = self.godbg.stops_seen
         try:
-            await self._load_stack()
-            for pane in ("variables", "watches", "goroutines", "breakpoints"):
-                if self.pane_visible(pane) and pane in self.stale:
-                    await self._load_pane(pane)
+            panes = [p for p in ("variables", "watches", "goroutines", "breakpoints") if self.pane_visible(p) and p in self.stale]
+            if self.show_package_vars and "variables" in panes:
+                await self._load_stack()
+                await asyncio.gather(*(self._load_pane(p) for p in panes))
+            else:
+                await asyncio.gather(self._load_stack(), *(self._load_pane(p) for p in panes))
         except asyncio.CancelledError:
             raise
         finally:
@@ -659,9 +690,10 @@ class MainScreen(Screen[None]):
         async def fetch(expr: str, cfg: LoadConfig) -> Variable:
             return await session.eval(expr, cfg, frame=frame, goroutine_id=gid)
 
+        args, locals_ = await asyncio.gather(session.args(), session.locals())
         sections: list[tuple[str, list[tuple[str, Variable]]]] = [
-            ("Args", [(v.name, v) for v in await session.args()]),
-            ("Locals", [(v.name, v) for v in await session.locals()]),
+            ("Args", [(v.name, v) for v in args]),
+            ("Locals", [(v.name, v) for v in locals_]),
         ]
         if self.show_package_vars:
             package = self._current_package()
@@ -685,17 +717,17 @@ class MainScreen(Screen[None]):
         session = self.session
         if session is None or session.phase != ev.Phase.STOPPED:
             return
+        values = await asyncio.gather(*(session.eval(expr) for expr in self.watches.expressions), return_exceptions=True)
         results = []
-        for expr in self.watches.expressions:
-            try:
-                value = await session.eval(expr)
-            except SessionError as exc:
-                results.append(WatchResult(expr, str(exc), error=True))
+        for expr, value in zip(self.watches.expressions, values):
+            if isinstance(value, SessionError):
+                results.append(WatchResult(expr, str(value), error=True))
+            elif isinstance(value, BaseException):
+                raise value
+            elif value.unreadable:
+                results.append(WatchResult(expr, value.unreadable, error=True))
             else:
-                if value.unreadable:
-                    results.append(WatchResult(expr, value.unreadable, error=True))
-                else:
-                    results.append(WatchResult(expr, summary(value, width=200)))
+                results.append(WatchResult(expr, summary(value, width=200)))
         self.watches.show_results(results)
 
     async def _fetch_goroutines(self, start: int, count: int, filters: list[ListGoroutinesFilter]) -> ListGoroutinesOut:
@@ -867,6 +899,8 @@ class MainScreen(Screen[None]):
         async def fetch(expr: str, cfg: LoadConfig) -> Variable:
             return await session.eval(expr, cfg, frame=frame, goroutine_id=gid)
 
+        from godbg_tui.tui.screens.value_viewer import ValueViewer
+
         self.app.push_screen(ValueViewer(message.expr, fetch))
 
     @on(StackPane.FrameSelected)
@@ -1018,6 +1052,8 @@ class MainScreen(Screen[None]):
             else:
                 self.session_call("setting a breakpoint", lambda s: s.set_breakpoint(f"{path}:{line}"))
 
+        from godbg_tui.tui.screens.heap import HeapScreen
+
         self.app.push_screen(HeapScreen(session), done)
 
     def action_goroutine_census(self) -> None:
@@ -1026,6 +1062,9 @@ class MainScreen(Screen[None]):
         if session is None:
             self.notify("no debugging session: start one with ctrl+o", severity="warning")
             return
+        from godbg_tui.adapters.goroutines import CensusError, GoroutineCensus
+        from godbg_tui.tui.screens.goroutines import GoroutinesScreen
+
         if self._census is None or self._census_session is not session:
             try:
                 self._census = GoroutineCensus.for_session(session)

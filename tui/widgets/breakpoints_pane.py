@@ -107,8 +107,12 @@ class BreakpointsPane(Vertical):
         self.editor.cursor_blink = False
 
     def show_breakpoints(self, breakpoints: Sequence[Breakpoint]) -> None:
+        """Rebuild the table, unless it already shows exactly these (every stop hands them over)."""
+        shown = [b for b in breakpoints if b.id > 0]
+        if shown == self.breakpoints and self.table.row_count == len(shown):
+            return
         current = self.current
-        self.breakpoints = [b for b in breakpoints if b.id > 0]
+        self.breakpoints = shown
         self.table.clear()
         for bp in self.breakpoints:
             self.table.add_row(

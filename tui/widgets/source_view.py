@@ -780,8 +780,10 @@ class SourceView(Widget, can_focus=True):
         for kind in marks.values():
             if kind not in BREAKPOINT_KINDS:
                 raise ValueError(f"unknown breakpoint mark {kind!r}; expected one of {BREAKPOINT_KINDS}")
-        self._lines.marks = {(_norm(p), line): kind for (p, line), kind in marks.items()}
-        self._lines.refresh()
+        normalised = {(_norm(p), line): kind for (p, line), kind in marks.items()}
+        if normalised != self._lines.marks:
+            self._lines.marks = normalised
+            self._lines.refresh()
 
     def set_execution(
         self,
@@ -791,10 +793,18 @@ class SourceView(Widget, can_focus=True):
     ) -> None:
         """Mark the selected frame's line (opening its file) and other goroutines' lines."""
         lines = self._lines
-        lines.exec_path = _norm(path) if path else None
+        exec_path = _norm(path) if path else None
+        exec_others = {(_norm(p), n) for p, n in others}
+        if exec_path != lines.exec_path or exec_others != lines.exec_others or lines.mode != "source":
+            lines.refresh()
+        else:
+            # Stepping within one file: only the rows that lose or gain the mark are repainted.
+            for row in (lines.exec_line, line):
+                if row is not None:
+                    lines.refresh_line(row - 1)
+        lines.exec_path = exec_path
         lines.exec_line = line
-        lines.exec_others = {(_norm(p), n) for p, n in others}
-        lines.refresh()
+        lines.exec_others = exec_others
         if path is None or line is None:
             return
         if lines.mode == "source" and lines.doc is not None and lines.doc.path == lines.exec_path:

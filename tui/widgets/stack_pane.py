@@ -67,14 +67,32 @@ class StackPane(OptionList):
         self.selected_frame = 0
         self.show_defers = False
         self.goroutine_id = 0
+        self._stale = False
 
     def show_frames(self, frames: Sequence[Stackframe], selected: int = 0, goroutine_id: int = 0) -> None:
-        self.frames = list(frames)
+        """Take the frames; the list is rebuilt now if the pane is displayed, else when it is shown.
+
+        (Refreshing a hidden widget makes Textual re-arrange the whole screen at the next frame.)
+        """
+        frames = list(frames)
+        if frames == self.frames and selected == self.selected_frame and goroutine_id == self.goroutine_id:
+            return
+        self.frames = frames
         self.selected_frame = selected
         self.goroutine_id = goroutine_id
+        self._stale = True
+        if self.display and self.is_on_screen:
+            self._show_now()
+
+    def _show_now(self) -> None:
+        self._stale = False
         self._rebuild()
         if self.frames:
-            self.highlighted = self._option_index(selected)
+            self.highlighted = self._option_index(self.selected_frame)
+
+    def on_show(self) -> None:
+        if self._stale:
+            self._show_now()
 
     def select(self, index: int) -> None:
         """Mark ``index`` as the selected frame (after the session changed scope)."""
@@ -84,6 +102,7 @@ class StackPane(OptionList):
 
     def clear_frames(self, note: str = "") -> None:
         self.frames = []
+        self._stale = False
         self.clear_options()
         if note:
             self.add_option(Option(Text(note, style=self.get_component_rich_style("stack-pane--defer", partial=True)), disabled=True))

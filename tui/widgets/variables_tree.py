@@ -35,7 +35,6 @@ from godbg_tui.adapters.dlv.types import (
     LoadConfig,
     Variable,
 )
-from godbg_tui.tui.screens.value_viewer import ValueViewer
 
 Fetch = Callable[[str, LoadConfig], Awaitable[Variable]]
 Sections = Sequence[tuple[str, Sequence[tuple[str, Variable]]]]
@@ -180,37 +179,139 @@ class VariablesTree(Tree[VarNode]):
     # ----- public API -----
 
     def show(self, sections: Sections) -> None:
-        """Replace the content; values that differ from the previous call are marked changed."""
+        """Replace the content; values that differ from the previous call are marked changed.
+
+        When the sections hold the same variables as before (the usual next/step), the
+        nodes are updated in place: expansion and cursor stay as they are, only lines
+        whose value changed are repainted, and the tree needs no new layout.
+        """
         self._expanded_paths = {
             node.data.path
             for node in self._walk()
             if node.data is not None and node.data.kind == "var" and node.is_expanded
-        }
-        self._collapsed_sections |= {
-            node.data.label for node in self.root.children if node.data is not None and not node.is_expanded
-        }
-        self._collapsed_sections -= {
-            node.data.label for node in self.root.children if node.data is not None and node.is_expanded
         }
         cursor = self.cursor_node
         self._cursor_path = cursor.data.path if cursor is not None and cursor.data is not None else None
         self._previous, self._current = self._current, {}
         self._generation += 1
         self.workers.cancel_group(self, "vars")
+        keyed = [(title, _keyed(entries)) for title, entries in sections]
+        if self._same_shape(keyed):
+            for section, (_, entries) in zip(self.root.children, keyed):
+                for node, (_, expr, var) in zip(section.children, entries):
+                    self._update_var(node, var, expr)
+            return
+        self._collapsed_sections |= {
+            node.data.label for node in self.root.children if node.data is not None and not node.is_expanded
+        }
+        self._collapsed_sections -= {
+            node.data.label for node in self.root.children if node.data is not None and node.is_expanded
+        }
         self.clear()
-        for title, entries in sections:
+        for title, entries in keyed:
             section = self.root.add(
                 title,
                 VarNode("section", title, path=(title, "")),
                 expand=title not in self._collapsed_sections,
                 allow_expand=True,
             )
-            seen: dict[str, int] = {}
-            for expr, var in entries:
-                count = seen[expr] = seen.get(expr, 0) + 1
-                key = expr if count == 1 else f"{expr}#{count}"
+            for key, expr, var in entries:
                 self._add_var(section, title, var.name or expr, expr, var, "top", key=key)
         self._restore_cursor()
+
+    def _same_shape(self, keyed: list[tuple[str, list[tuple[str, str, Variable]]]]) -> bool:
+        """The tree shows exactly these sections and top-level variables, in this order."""
+        sections = self.root.children
+        if len(sections) != len(keyed):
+            return False
+        for node, (title, entries) in zip(sections, keyed):
+            if node.data is None or node.data.label != title or len(node.children) != len(entries):
+                return False
+            for child, (key, _, var) in zip(node.children, entries):
+                data = child.data
+                if data is None or data.kind != "var" or data.path != (title, key) or data.label != (var.name or key):
+                    return False
+        return True
+
+    def _update_var(self, node: TreeNode[VarNode], var: Variable, expr: str) -> None:
+        """Give a node its value at this stop; repaint it only if what it shows changed."""
+        data = node.data
+        assert data is not None
+        if data.role != "top":
+            data.path = (data.path[0], expr)
+        text = _summary_text(var)
+        self._current[data.path] = text
+        changed = data.path in self._previous and self._previous[data.path] != text
+        if var != data.var or changed != data.changed or expr != data.expr:
+            data.var, data.changed, data.expr = var, changed, expr
+            node.refresh()
+        expandable = values.has_children(var)
+        if node.allow_expand != expandable:
+            node.allow_expand = expandable
+            node.refresh()
+        if not (data.loaded or data.busy or node.children):
+            return
+        if not node.is_expanded or not expandable:
+            data.loaded = data.busy = False  # children are rebuilt when it is next expanded
+            return
+        target, target_expr = self._display_target(var, expr)
+        if self._needs_fetch(target):
+            data.busy = True
+            self.run_worker(
+                partial(self._refetch_children, node, target, target_expr, self._generation),
+                group="vars",
+                name=f"reload {expr}",
+            )
+        else:
+            self._update_children(node, target, target_expr)
+
+    async def _refetch_children(
+        self, node: TreeNode[VarNode], target: Variable, target_expr: str, generation: int
+    ) -> None:
+        """An expanded node whose children Delve did not send with the stop: fetch them, then update in place."""
+        data = node.data
+        assert data is not None
+        try:
+            fetched = await self._fetch(values.reload_expr(target, target_expr), self._load_config())
+        except Exception as exc:  # shown in the tree: the data source's message says what failed
+            if generation == self._generation:
+                data.busy = data.loaded = False
+                node.remove_children()
+                node.add_leaf("error", VarNode("error", "", error=_describe(exc)))
+            return
+        if generation != self._generation:
+            return
+        data.busy = False
+        if target is data.var and data.var is not None and fetched.kind == data.var.kind:
+            data.var = msgspec.structs.replace(fetched, name=data.var.name)
+            node.refresh()
+        target, target_expr = self._display_target(fetched, target_expr)
+        if target.kind == KIND_PTR and self._needs_fetch(target):
+            node.remove_children()
+            node.add_leaf("error", VarNode("error", "", error="Delve returned the pointer without its target"))
+            return
+        self._update_children(node, target, target_expr)
+
+    def _update_children(self, node: TreeNode[VarNode], target: Variable, target_expr: str) -> None:
+        """Children in place when they are the same names in the same order; otherwise rebuilt."""
+        data = node.data
+        assert data is not None
+        kids = values.children_of(target)
+        shown = [c for c in node.children if c.data is not None and c.data.kind == "var"]
+        others = [c for c in node.children if c.data is None or c.data.kind not in ("var", "more")]
+        role = _child_role(target)
+        if others or [c.data.label for c in shown if c.data] != [label for label, _ in kids] or any(
+            c.data is not None and c.data.role != role for c in shown
+        ):
+            node.remove_children()
+            data.loaded = False
+            self._populate(node, target, target_expr)
+            return
+        data.loaded = True
+        data.target, data.target_expr = target, target_expr
+        for child_node, (label, child) in zip(shown, kids):
+            self._update_var(child_node, child, values.child_expr(target_expr, target, label, child))
+        self._update_more(node)
 
     @property
     def hex(self) -> bool:
@@ -252,7 +353,7 @@ class VariablesTree(Tree[VarNode]):
         key: str | None = None,
     ) -> TreeNode[VarNode]:
         path = (section, key or expr)
-        text = values.summary(var, hex=False, width=0) if not var.unreadable else f"unreadable: {var.unreadable}"
+        text = _summary_text(var)
         self._current[path] = text
         changed = path in self._previous and self._previous[path] != text
         data = VarNode("var", label, path=path, var=var, expr=expr, role=role, changed=changed)
@@ -281,6 +382,8 @@ class VariablesTree(Tree[VarNode]):
         data = node.data
         if data is None or data.kind != "var" or data.loaded or data.busy:
             return
+        if node.children:
+            node.remove_children()  # from an earlier stop: the value may have changed since
         target, target_expr = self._display_target(data.var, data.expr)
         if self._needs_fetch(target):
             data.busy = True
@@ -359,13 +462,7 @@ class VariablesTree(Tree[VarNode]):
         data.loaded = True
         data.target, data.target_expr = target, target_expr
         section = data.path[0]
-        role = {
-            KIND_MAP: "entry",
-            KIND_ARRAY: "element",
-            KIND_SLICE: "element",
-            KIND_PTR: "deref",
-            KIND_INTERFACE: "dynamic",
-        }.get(target.kind, "field")
+        role = _child_role(target)
         for label, child in values.children_of(target):
             expr = values.child_expr(target_expr, target, label, child)
             self._add_var(node, section, label, expr, child, role)
@@ -545,12 +642,39 @@ class VariablesTree(Tree[VarNode]):
         if self.fetch is None:
             self.notify("no data source: the debugger is not connected", severity="warning")
             return
+        from godbg_tui.tui.screens.value_viewer import ValueViewer  # imported on first use: startup time
+
         self.app.push_screen(ValueViewer(node.data.expr, self.fetch, hex=self._hex))
 
     def action_add_watch(self) -> None:
         expr = self.selected_expr
         if expr is not None:
             self.post_message(self.AddWatch(expr))
+
+
+def _keyed(entries: Sequence[tuple[str, Variable]]) -> list[tuple[str, str, Variable]]:
+    """(key, expr, var): twins with one name (shadowed variables) get keys ``x``, ``x#2`` …"""
+    seen: dict[str, int] = {}
+    keyed = []
+    for expr, var in entries:
+        count = seen[expr] = seen.get(expr, 0) + 1
+        keyed.append((expr if count == 1 else f"{expr}#{count}", expr, var))
+    return keyed
+
+
+def _summary_text(var: Variable) -> str:
+    """What "changed since the last stop" compares."""
+    return values.summary(var, hex=False, width=0) if not var.unreadable else f"unreadable: {var.unreadable}"
+
+
+def _child_role(target: Variable) -> str:
+    return {
+        KIND_MAP: "entry",
+        KIND_ARRAY: "element",
+        KIND_SLICE: "element",
+        KIND_PTR: "deref",
+        KIND_INTERFACE: "dynamic",
+    }.get(target.kind, "field")
 
 
 def _fit(value: str, var: Variable, room: int, hex: bool) -> str:
