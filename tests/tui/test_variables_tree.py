@@ -379,3 +379,86 @@ async def test_page_size_sets_how_many_elements_each_load_brings(go_bin, dlv_pat
             await async_wait_until(lambda: len(big.children) == 21)
             assert [int(c.data.var.value) for c in big.children[10:20]] == [i * i for i in range(10, 20)]
             assert all(cfg.MaxArrayValues == 10 for _, cfg in fetch.calls)
+
+
+def person(age: str) -> Variable:
+    return Variable(name="s", type="main.S", kind=25, addr=0xC000012000, len=2, children=[
+        Variable(name="Name", type="string", kind=24, value="ann", len=3),
+        Variable(name="Age", type="int", kind=2, value=age),
+    ])
+
+
+def count_invalidations(tree: VariablesTree) -> list[int]:
+    """How often the tree re-lays itself out (Tree._invalidate: a node added, removed, cleared)."""
+    calls = [0]
+    invalidate = tree._invalidate
+
+    def counting() -> None:
+        calls[0] += 1
+        invalidate()
+
+    tree._invalidate = counting  # type: ignore[method-assign]
+    return calls
+
+
+async def test_same_variables_update_in_place_keeping_expansion_cursor_and_marking_changes():
+    """A next that leaves the same variables in scope only relabels nodes: no rebuild, no layout."""
+    app = VarsApp(None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tree = app.query_one(VariablesTree)
+        tree.show([("Locals", [("s", person("41")), ("n", Variable(name="n", type="int", kind=2, value="7"))])])
+        await pilot.pause()
+        s = node_for(tree, "s")
+        await open_node(pilot, tree, s)
+        age, name = node_for(tree, "s.Age"), node_for(tree, "s.Name")
+        tree.move_cursor(age)
+        await pilot.pause()
+        invalidations = count_invalidations(tree)
+
+        tree.show([("Locals", [("s", person("42")), ("n", Variable(name="n", type="int", kind=2, value="7"))])])
+        await pilot.pause()
+
+        assert invalidations == [0], "an in-place update must not rebuild or re-lay the tree"
+        assert node_for(tree, "s") is s and s.is_expanded
+        assert node_for(tree, "s.Age") is age and tree.cursor_node is age
+        assert age.data.changed and label(tree, age) == "Age int = 42"
+        changed_style = tree.get_component_rich_style("variables-tree--changed", partial=True)
+        assert [render(tree, age).plain[x.start : x.end] for x in render(tree, age).spans if x.style == changed_style] == ["42"]
+        assert node_for(tree, "s.Name") is name and not name.data.changed
+        assert not node_for(tree, "n").data.changed
+
+        tree.show([("Locals", [("s", person("42")), ("n", Variable(name="n", type="int", kind=2, value="7"))])])
+        await pilot.pause()
+        assert not age.data.changed, "unchanged since the previous stop: no longer highlighted"
+
+        tree.show([("Locals", [("n", Variable(name="n", type="int", kind=2, value="7"))])])
+        await pilot.pause()
+        assert invalidations[0] > 0, "other variables in scope: the tree is rebuilt"
+        assert [n.data.expr for n in nodes(tree) if n.data.kind == "var"] == ["n"]
+
+
+async def test_stepping_in_a_loop_updates_the_tree_in_place(go_bin, dlv_path, marker_line):
+    """Real dlv: the loop's next iteration keeps expanded nodes, their children and the cursor."""
+    async with prog_stopped_at(go_bin, dlv_path, marker_line, "loop-call") as session:
+        app = VarsApp(RecordingFetch(session))
+        async with app.run_test(size=(80, 24)) as pilot:
+            tree = app.query_one(VariablesTree)
+            tree.show(await locals_sections(session))
+            await pilot.pause()
+            bob = node_for(tree, "bob")
+            await open_node(pilot, tree, bob)
+            fields = list(bob.children)
+            tree.move_cursor(fields[1])
+            await pilot.pause()
+            i = node_for(tree, "i")
+            invalidations = count_invalidations(tree)
+
+            await session.continue_()
+            tree.show(await locals_sections(session))
+            await pilot.pause()
+
+            assert invalidations == [0]
+            assert node_for(tree, "i") is i and i.data.changed and label(tree, i).endswith("= 1")
+            assert node_for(tree, "bob") is bob and bob.is_expanded and list(bob.children) == fields
+            assert tree.cursor_node is fields[1]
+            assert not any(n.data.changed for n in fields)
