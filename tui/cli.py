@@ -509,12 +509,29 @@ async def run_plan(plan: Plan, started: list[GodbgApp]) -> int:
         async with SshTarget(plan.ssh) as remote:
             app = make_app(plan, remote.spec)
             started.append(app)
-            return await run_app(app)
+            forward = asyncio.ensure_future(forward_program_output(remote, app))
+            try:
+                return await run_app(app)
+            finally:
+                forward.cancel()
     except LaunchError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         if exc.output:
             print(exc.output.rstrip(), file=sys.stderr)
         return 1
+
+
+async def forward_program_output(remote: SshTarget, app: GodbgApp) -> None:
+    """What a program started with ``ssh … exec`` prints arrives over ssh, not through dlv's
+    terminal: feed it to the console pane (held back until the pane exists)."""
+    waiting: list[tuple[str, bytes]] = []
+    async for stream, data in remote.program_output():
+        waiting.append((stream, data))
+        screen = getattr(app, "main_screen", None)
+        if screen is not None:
+            for item in waiting:
+                screen.console.feed(*item)
+            waiting.clear()
 
 
 def _run_on_own_loop(plan: Plan) -> int:

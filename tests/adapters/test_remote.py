@@ -372,8 +372,8 @@ def test_the_command_line_ssh_attach_runs_an_init_script_and_detaches(sshd, dlv_
         tmux("send-keys", "-t", "t", "q")
         screen_until(lambda s: "left running (detached)" in s)
         tmux("send-keys", "-t", "t", "Enter")
-        screen_until(lambda _s: tmux("display-message", "-p", "-t", "t", "#{pane_dead}").strip() == "1")
-        assert tmux("display-message", "-p", "-t", "t", "#{pane_dead_status}").strip() == "0"
+        screen_until(lambda _s: tmux("display-message", "-p", "-t", "t", "#{pane_dead}:#{pane_dead_status}").strip() not in ("", "0:", "1:"))
+        assert tmux("display-message", "-p", "-t", "t", "#{pane_dead}:#{pane_dead_status}").strip() == "1:0"
     finally:
         tmux("kill-server")
     deadline = time.monotonic() + 15
@@ -386,3 +386,44 @@ def test_the_command_line_ssh_attach_runs_an_init_script_and_detaches(sshd, dlv_
     while time.monotonic() < deadline and attachee.ticks() <= before + 2:
         time.sleep(0.05)
     assert attachee.ticks() > before + 2, "the process keeps running after the detach"
+
+
+def test_the_command_line_ssh_exec_shows_the_program_output(sshd, dlv_path, go_bin, tmp_path):
+    """``godbg-tui ssh … exec PATH -- ARGS``: the remote program's output reaches the console pane."""
+    if shutil.which("tmux") is None:
+        pytest.fail("tmux is not installed; scripts/test installs it (apt-get install tmux)", pytrace=False)
+    godbg = Path(sys.executable).with_name("godbg-tui")
+    command = [str(godbg), "ssh", *sshd.client_options(), "--remote-dlv", str(dlv_path), sshd.destination,
+               "exec", str(go_bin["prog"]), "--", "-deep", "7"]
+    socket = f"godbg-ssh-exec-{os.getpid()}"
+    conf = tmp_path / "tmux.conf"
+    conf.write_text("set -g remain-on-exit on\n")
+
+    def tmux(*args: str) -> str:
+        return subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True, timeout=30).stdout
+
+    def screen_until(predicate, timeout: float = 60.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = tmux("capture-pane", "-p", "-t", "t")
+            if predicate(screen):
+                return screen
+            time.sleep(0.05)
+        raise AssertionError(f"timed out; screen:\n{tmux('capture-pane', '-p', '-t', 't')}")
+
+    env = ["-e", f"XDG_STATE_HOME={tmp_path / 'state'}", "-e", f"XDG_CONFIG_HOME={tmp_path / 'config'}", "-e", "LANG=C.UTF-8"]
+    tmux("-f", str(conf), "new-session", "-d", "-s", "t", "-x", "80", "-y", "24", *env,
+         "exec " + " ".join(shlex.quote(a) for a in command))
+    try:
+        screen_until(lambda s: "stopped: connected" in s)  # at the entry point: connect mode does not run to main
+        tmux("send-keys", "-t", "t", "c")
+        screen = screen_until(lambda s: "prog exiting" in s)
+        assert "deep=" in screen
+        tmux("send-keys", "-t", "t", "q")
+        screen_until(lambda s: "Quit godbg-tui?" in s)
+        tmux("send-keys", "-t", "t", "Enter")
+        screen_until(lambda _s: tmux("display-message", "-p", "-t", "t", "#{pane_dead}").strip() == "1")
+    finally:
+        tmux("kill-server")
+    assert not [d for d in Path(remote.REMOTE_TMP).glob("godbg-*") if re.fullmatch(r"godbg-[0-9a-f]{16}", d.name)
+                and any(str(go_bin["prog"]).encode() in Path(f"/proc/{p}/cmdline").read_bytes() for p in remote_dlvs(str(d)))]
