@@ -21,6 +21,7 @@ import os
 import signal
 import threading
 import time
+import traceback
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -237,6 +238,9 @@ class GodbgApp(App[int]):
             self._report_failure("Could not start the debugger", exc.message, str(exc), exc.output)
         except (SessionError, DelveError) as exc:
             self._report_failure("The debugging session failed", str(exc), str(exc))
+        except Exception as exc:  # a bug: a plain task would otherwise swallow it silently
+            detail = "".join(traceback.format_exception(exc))
+            self._report_failure("The debugging session failed unexpectedly", repr(exc), f"internal error: {exc!r}", detail)
 
     def _report_failure(self, title: str, status: str, message: str, detail: str = "") -> None:
         if not self.is_running:
@@ -463,7 +467,11 @@ class GodbgApp(App[int]):
     def action_detach(self) -> None:
         """Ask, then end an attach/connect session leaving the program running; the app stays."""
         session = self.session
-        if session is None:
+        if session is None or self.session_ended:
+            self.notify("No session to detach from: r starts the last one again, ctrl+o another", timeout=4)
+            return
+        if session.spec.mode not in ("attach", "connect"):
+            self.notify("Only attach and connect sessions can be detached (the program is ours to kill): q quits", timeout=4)
             return
         if session.spec.mode == "attach":
             who = f"process {session.target_pid or session.spec.pid}"
@@ -569,3 +577,6 @@ class GodbgApp(App[int]):
         yield SystemCommand("Attach to a process", "Pick a running process and attach (ends this session)", self.action_pick_attach)
         yield SystemCommand("Debug an executable", "Pick a binary or main package (ends this session)", self.action_pick_exec)
         yield SystemCommand("Debug tests", "Pick tests of a package (ends this session)", self.action_pick_test)
+        yield SystemCommand("Detach", "Leave the attached (or connected) program running; the debugger stays open", self.action_detach)
+        if self.session_ended:
+            yield SystemCommand("Start again", "Start the session that ended again (dlv died, detached, failed start)", self.action_start_again)
