@@ -12,13 +12,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .commands import CommandInterpreter, find_command
-from .dlv.client import LONG_LOAD
+from .dlv.client import LONG_LOAD, DelveError
 from .dlv.types import LoadConfig
 from .dlvconfig import DlvConfig
-from .pathmap import Rule, merge_rules
+from .pathmap import Rule, auto_map, describe_guess, merge_rules
 from .store import Config
+
+if TYPE_CHECKING:
+    from .session import DebugSession
 
 DEFAULT_SOURCE_LIST_LINES = 5
 # Modes where the program's sources were built elsewhere, so the paths in the binary may
@@ -111,3 +115,16 @@ def effective_settings(
         pprof_url=pprof_url,
         warnings=tuple(warnings),
     )
+
+
+async def map_sources_at_first_stop(session: DebugSession, settings: Settings) -> str | None:
+    """In remote modes, guess substitute-path rules when some of the program's sources are
+    not readable here (appended after the user's). Returns the line for the console, or
+    None when nothing was needed. The session must be stopped."""
+    if not settings.guess_paths:
+        return None
+    try:
+        guess = await auto_map(session, settings.source_root)
+    except DelveError as exc:
+        return f"could not guess substitute-path rules: {exc}; set them with config substitute-path <from> <to>"
+    return None if guess is None else describe_guess(guess)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import msgspec
+import pytest
+from remote_support import MovedBuild, build_moved
 
 from godbg_tui.adapters.commands import CommandInterpreter
 from godbg_tui.adapters.dlv.client import LONG_LOAD
 from godbg_tui.adapters.dlv.launcher import LaunchSpec
 from godbg_tui.adapters.dlvconfig import parse_dlv_config
 from godbg_tui.adapters.session import DebugSession
-from godbg_tui.adapters.settings import Settings, effective_settings
+from godbg_tui.adapters.settings import Settings, effective_settings, map_sources_at_first_stop
 from godbg_tui.adapters.store import Config
 
 DLV_YML = """\
@@ -94,3 +96,23 @@ async def test_apply_reaches_the_interpreter():
     assert interp.aliases == {"s2": "step", "pp": "print"}
     listing = (await interp.execute("config -list")).output
     assert "max-array-values         5" in listing and "max-string-len           300" in listing
+
+
+@pytest.fixture(scope="module")
+def moved(tmp_path_factory) -> MovedBuild:
+    return build_moved("prog", tmp_path_factory.mktemp("settings-moved"))
+
+
+async def test_first_stop_maps_sources_in_remote_modes_only(moved: MovedBuild, dlv_path):
+    spec = LaunchSpec(mode="exec", program=str(moved.binary), dlv_path=str(dlv_path))
+    local = effective_settings(Config(), parse_dlv_config("", "c.yml"), mode="exec", source_root=str(moved.local_dir))
+    remote = effective_settings(Config(), parse_dlv_config("", "c.yml"), mode="connect", source_root=str(moved.local_dir),
+                                user_rules=[("/elsewhere", "/tmp")])
+    async with DebugSession(spec, substitute_path=remote.substitute_path) as s:
+        assert await map_sources_at_first_stop(s, local) is None
+        assert s.substitute_path == [("/elsewhere", "/tmp")]
+        note = await map_sources_at_first_stop(s, remote)
+        assert note is not None and str(moved.build_dir) in note and str(moved.local_dir) in note
+        assert s.substitute_path[0] == ("/elsewhere", "/tmp")  # the user's rule keeps priority
+        assert s.map_to_local(str(moved.build_dir / "main.go")) == str(moved.local_dir / "main.go")
+        assert await map_sources_at_first_stop(s, remote) is None  # nothing left to map
