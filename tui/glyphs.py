@@ -5,7 +5,7 @@ SSH setups) show Unicode marks as mojibake or question marks, so every mark a wi
 comes from the active table: ``glyphs().bp_enabled``. The app picks the table once at start
 with :func:`select` (from :func:`use_ascii`), before any widget renders. Textual's own
 widgets draw some symbols too (tree arrows and guides, scrollbar eighths, the tabs
-underline); :func:`textual_ascii` switches those, and ``App.-ascii`` rules in app.tcss
+underline, sparklines); :func:`textual_ascii` switches those, and ``App.-ascii`` rules in app.tcss
 switch borders to Textual's ``ascii`` style.
 """
 
@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from textual.renderables.bar import Bar
+from textual.renderables.sparkline import Sparkline
 from textual.scrollbar import ScrollBarRender
 from textual.widgets import Tree
 
@@ -202,6 +203,7 @@ _TEXTUAL_UNICODE = {
     (Bar, "BAR"): Bar.BAR,
     (Bar, "HALF_BAR_RIGHT"): Bar.HALF_BAR_RIGHT,
     (Bar, "HALF_BAR_LEFT"): Bar.HALF_BAR_LEFT,
+    (Sparkline, "BARS"): Sparkline.BARS,
 }
 _TEXTUAL_ASCII = {
     (Tree, "ICON_NODE"): "> ",
@@ -212,6 +214,7 @@ _TEXTUAL_ASCII = {
     (Bar, "BAR"): "=",
     (Bar, "HALF_BAR_RIGHT"): "-",
     (Bar, "HALF_BAR_LEFT"): "-",
+    (Sparkline, "BARS"): ASCII.sparkline,
 }
 
 

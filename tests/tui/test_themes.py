@@ -10,6 +10,8 @@ import pytest
 from pygments.token import Keyword, String
 from textual import constants
 from textual.color import Color
+from textual.renderables.sparkline import Sparkline
+from textual.scrollbar import ScrollBarRender
 from textual.widgets import Tree
 
 from godbg_tui.adapters.dlv.launcher import LaunchSpec
@@ -151,9 +153,10 @@ def test_ascii_table_is_ascii_and_complete():
     try:
         assert glyphs.select(True) is glyphs.ASCII and glyphs.glyphs() is glyphs.ASCII
         assert Tree.ICON_NODE.isascii() and all(line.isascii() for lines in Tree.LINES.values() for line in lines)
+        assert Sparkline.BARS.isascii() and all(bar.isascii() for bar in ScrollBarRender.VERTICAL_BARS)
     finally:
         glyphs.select(False)
-    assert glyphs.glyphs() is glyphs.UNICODE and Tree.ICON_NODE == "▶ "
+    assert glyphs.glyphs() is glyphs.UNICODE and Tree.ICON_NODE == "▶ " and Sparkline.BARS == "▁▂▃▄▅▆▇█"
 
 
 # ----- the debugger under each theme -----
