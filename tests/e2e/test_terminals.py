@@ -39,7 +39,6 @@ def terminal(go_bin, dlv_path: Path, tmp_path: Path) -> Iterator[Callable[..., T
             "LANG": "C.UTF-8",
             "LC_ALL": "",
             "LC_CTYPE": "",
-            "NO_COLOR": "",
             "PATH": f"{dlv_path.parent}{os.pathsep}{os.environ.get('PATH', '')}",
             "GODBG_DLV": str(dlv_path),
             "XDG_STATE_HOME": str(tmp_path / "state"),
@@ -49,7 +48,9 @@ def terminal(go_bin, dlv_path: Path, tmp_path: Path) -> Iterator[Callable[..., T
             **extra,
         }
         # tmux sets TERM in the pane from its default-terminal option, over -e: env(1) has the last word
-        command = ["env", f"TERM={env.pop('TERM')}", str(GODBG), "exec", str(go_bin["prog"])]
+        # Textual counts NO_COLOR as set even when empty, so it is removed unless asked for.
+        no_color = [f"NO_COLOR={env.pop('NO_COLOR')}"] if "NO_COLOR" in env else []
+        command = ["env", "-u", "NO_COLOR", *no_color, f"TERM={env.pop('TERM')}", str(GODBG), "exec", str(go_bin["prog"])]
         term = Terminal(command, env, Path(__file__).resolve().parents[2], tmp_path)
         made.append(term)
         term.start()
