@@ -82,9 +82,20 @@ def listening_sockets(pid: int) -> list[ListeningSocket]:
     return sorted(found, key=lambda s: s.port)
 
 
-async def discover_pprof(pid: int, *, timeout: float = 0.5) -> str | None:
-    """The base URL (http://host:port) of ``pid``'s pprof endpoint, or None. Target must be running."""
+async def discover_pprof(pid: int, *, timeout: float = 0.5, probed: set[ListeningSocket] | None = None) -> str | None:
+    """The base URL (http://host:port) of ``pid``'s pprof endpoint, or None. Target must be running.
+
+    Sockets in ``probed`` are skipped, and each one that answered the probe
+    (pprof or not) is added, so a caller watching for a listener the
+    program opens late sends every other server of the program one request
+    only. A probe cut short (the target stopped) leaves its socket unprobed.
+    """
     for sock in listening_sockets(pid):
-        if await is_pprof(sock.url, timeout=timeout):
+        if probed is not None and sock in probed:
+            continue
+        found = await is_pprof(sock.url, timeout=timeout)
+        if probed is not None:
+            probed.add(sock)
+        if found:
             return sock.url
     return None

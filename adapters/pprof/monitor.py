@@ -28,7 +28,7 @@ from ..events import Closed, Event, Exited, Phase, Running, SessionFailed, Stopp
 from ..session import DebugSession
 from .counters import HeapCounters, read_counters
 from .delve_walk import DEFAULT_MAX_BUCKETS, HeapWalkError, walk_heap
-from .endpoint import discover_pprof
+from .endpoint import ListeningSocket, discover_pprof
 from .gctrace import GCTraceFilter
 from .history import HeapHistory, HeapSnapshot, HeapSource
 from .http_source import PprofHTTPError, base_url, fetch_heap
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 MIN_POLL_INTERVAL = 2.0
 MAX_POLL_INTERVAL = 30.0
 SLOW_FACTOR = 10.0  # next poll waits at least this many times the last fetch + decode
-REDISCOVER_AFTER = 10.0
+DISCOVERY_INTERVAL = 0.5  # how often /proc is checked for a new listener while none serves pprof
 NO_ENDPOINT_HINT = (
     'no pprof endpoint: import _ "net/http/pprof" and serve it on loopback, '
     "pass --pprof URL, or pause the program to see allocation sites"
@@ -79,7 +79,7 @@ class HeapMonitor:
         self._stop_scope: anyio.CancelScope | None = None
         self._walked_cycle: tuple[int | None, int | None] | None = None
         self._last_key: bytes | None = None
-        self._last_discovery = -REDISCOVER_AFTER
+        self._probed: set[ListeningSocket] = set()  # the target's listeners known not to serve pprof
 
     # ----- wiring -----
 
@@ -105,6 +105,7 @@ class HeapMonitor:
         if not visible:
             self._cancel_polling()
             return
+        self._probed.clear()
         if self.session.phase == Phase.RUNNING:
             self._start_polling()
         elif self.session.phase == Phase.STOPPED:
@@ -225,7 +226,7 @@ class HeapMonitor:
         with scope:
             while self._may_send():
                 if self.endpoint is None and not await self._discover():
-                    await anyio.sleep(REDISCOVER_AFTER)
+                    await anyio.sleep(DISCOVERY_INTERVAL)
                     continue
                 assert self.endpoint is not None
                 started = time.perf_counter()
@@ -237,22 +238,21 @@ class HeapMonitor:
                     self.status = str(exc)
                     if not self.endpoint_given:
                         self.endpoint = None
+                        self._probed.clear()
                 self._notify()
                 self.last_poll_seconds = time.perf_counter() - started
                 self.poll_interval = min(MAX_POLL_INTERVAL, max(self.min_interval, SLOW_FACTOR * self.last_poll_seconds))
                 await anyio.sleep(self.poll_interval)
 
     async def _discover(self) -> bool:
-        now = time.monotonic()
-        if now - self._last_discovery < REDISCOVER_AFTER:
-            return False
-        self._last_discovery = now
+        """Look for the target's pprof listener; cheap to repeat (only new listeners are probed)."""
         pid = self.session.target_pid or (self.session.state.Pid if self.session.state else 0)
         if pid and self._may_send():
-            self.endpoint = await discover_pprof(pid)
+            self.endpoint = await discover_pprof(pid, probed=self._probed)
         if self.endpoint is None:
-            self.status = NO_ENDPOINT_HINT
-            self._notify()
+            if self.status != NO_ENDPOINT_HINT:
+                self.status = NO_ENDPOINT_HINT
+                self._notify()
             return False
         self.status = ""
         return True
@@ -263,7 +263,9 @@ class HeapMonitor:
             key = content_key(raw)
             if key == self._last_key:
                 return key, None
-            return key, decode_profile(raw)
+            profile = decode_profile(raw)
+            profile.fingerprint()  # here, not on the event loop when the history compares snapshots
+            return key, profile
 
         key, profile = await anyio.to_thread.run_sync(decode, abandon_on_cancel=True)
         self._last_key = key

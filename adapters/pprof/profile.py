@@ -104,8 +104,19 @@ class HeapProfile:
         return [sum(col) for col in self.values]
 
     def fingerprint(self) -> tuple[int, ...]:
-        """Cheap identity of the profile's contents: equal for the same published GC cycle."""
-        return (len(self.stacks), *self.totals(), *(sum(map(abs, col)) for col in self.values))
+        """Identity of the profile's contents: equal for the same published GC cycle.
+
+        It sums every value column (building those not built yet), so
+        sources compute it in their worker thread; later calls are free.
+        """
+        cached = self.cache.get("fingerprint")
+        if cached is None:
+            cached = self.cache["fingerprint"] = (
+                len(self.stacks),
+                *self.totals(),
+                *(sum(map(abs, col)) for col in self.values),
+            )
+        return cached
 
 
 def is_gzip(data: bytes) -> bool:

@@ -10,12 +10,12 @@ from textual.widgets import DataTable, Static
 
 from godbg_tui.adapters.dlv.launcher import LaunchSpec
 from godbg_tui.adapters.events import Output, Phase
-from godbg_tui.adapters.pprof.gctrace import with_gctrace
+from godbg_tui.adapters.pprof.gctrace import gctrace_spec, with_gctrace
 from godbg_tui.adapters.pprof.history import HeapSource
 from godbg_tui.adapters.pprof.monitor import HeapMonitor
 from godbg_tui.adapters.pprof.report import Granularity
 from godbg_tui.adapters.session import DebugSession
-from godbg_tui.tui.screens.heap import HeapScreen
+from godbg_tui.tui.screens.heap import HeapScreen, filter_program_output
 from godbg_tui.tui.widgets import heap_view
 from godbg_tui.tui.widgets.heap_view import LEAK_MARK, HeapStacks, HeapView, format_amount
 
@@ -63,12 +63,13 @@ def test_amounts_read_like_pprof():
 
 @pytest.mark.parametrize("size", [(80, 24), (250, 70)])
 async def test_leak_suspect_sample_types_lines_and_stacks(go_bin, dlv_path, size):
-    spec = LaunchSpec(mode="exec", program=str(go_bin["leaky"]), dlv_path=str(dlv_path), env=with_gctrace())
+    spec = gctrace_spec(LaunchSpec(mode="exec", program=str(go_bin["leaky"]), dlv_path=str(dlv_path)))
     async with DebugSession(spec) as session:
         app = HeapApp(session)
         async with app.run_test(size=size) as pilot, anyio.create_task_group() as tg:
             monitor = HeapScreen.monitor_for(app, session)
-            session.subscribe(lambda e: isinstance(e, Output) and monitor.filter_output(e.data))
+            shown = bytearray()
+            session.subscribe(lambda e: isinstance(e, Output) and shown.extend(filter_program_output(session, e.data)))
             screen = app.open_heap()
             await pilot.pause()
             view = screen.query_one(HeapView)
@@ -86,7 +87,10 @@ async def test_leak_suspect_sample_types_lines_and_stacks(go_bin, dlv_path, size
 
             for _ in range(10):
                 kept = len(monitor.history.snapshots)
+                # Hidden while running, so every snapshot comes from a Delve walk (HTTP has its own test).
+                monitor.set_visible(False)
                 await run_until_gcs(session, monitor, tg, 2)
+                monitor.set_visible(True)
                 await async_wait_until(lambda: len(monitor.history.snapshots) > kept, timeout=30)
                 try:
                     await async_wait_until(top_is_flagged_leak, timeout=2)
@@ -99,6 +103,7 @@ async def test_leak_suspect_sample_types_lines_and_stacks(go_bin, dlv_path, size
             churn = [i for i, r in enumerate(view.table.rows) if r.name == "main.churnOnce"]
             assert all(LEAK_MARK not in name_cell(view, i) for i in churn)
             assert monitor.history.latest.source is HeapSource.DELVE
+            assert monitor.history.gc_events and b"leaky started" in shown and b"gc 1 @" not in shown
             assert "Delve bucket walk" in header(view) and "inuse_space" in header(view)
             assert "1 sample / 512kB" in header(view)
 

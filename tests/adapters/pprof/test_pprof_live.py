@@ -3,64 +3,34 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 
 import anyio
 import pytest
+from pprof_support import Leaky
 from support import async_wait_until
 
-from godbg_tui.adapters.dlv.client import DelveClient
 from godbg_tui.adapters.dlv.launcher import LaunchSpec
-from godbg_tui.adapters.events import Output, Phase
+from godbg_tui.adapters.events import Phase
 from godbg_tui.adapters.pprof.counters import read_counters
-from godbg_tui.adapters.pprof.delve_walk import walk_heap
 from godbg_tui.adapters.pprof.endpoint import discover_pprof, listening_sockets
 from godbg_tui.adapters.pprof.gctrace import with_gctrace
 from godbg_tui.adapters.pprof.history import HeapSource
 from godbg_tui.adapters.pprof.http_source import PprofHTTPError, fetch_heap, http_get
-from godbg_tui.adapters.pprof.monitor import HeapMonitor
+from godbg_tui.adapters.pprof.monitor import NO_ENDPOINT_HINT, HeapMonitor
 from godbg_tui.adapters.pprof.profile import decode_profile
 from godbg_tui.adapters.pprof.report import top_table
 from godbg_tui.adapters.session import DebugSession
-
-PORT = re.compile(rb"pprof listening on 127\.0\.0\.1:(\d+)")
-
-
-class Leaky:
-    """A DebugSession on the leaky fixture with gctrace on, its output and a HeapMonitor."""
-
-    def __init__(self, session: DebugSession, monitor: HeapMonitor):
-        self.session = session
-        self.monitor = monitor
-        self.output = b""
-        session.subscribe(self._on_event)
-
-    def _on_event(self, event) -> None:
-        if isinstance(event, Output):
-            self.output += self.monitor.filter_output(event.data)
-
-    @property
-    def url(self) -> str:
-        m = PORT.search(self.output)
-        return f"http://127.0.0.1:{m[1].decode()}" if m else ""
-
-    async def run_until_gcs(self, tg, count: int) -> None:
-        """Resume and come back once ``count`` more GCs have happened (per gctrace)."""
-        start = len(self.monitor.history.gc_events)
-        tg.start_soon(self.session.continue_)
-        await async_wait_until(lambda: len(self.monitor.history.gc_events) >= start + count, timeout=30)
-        await self.session.halt()
-        assert self.session.phase == Phase.STOPPED
-
 
 @pytest.fixture
 def leaky(go_bin, dlv_path):
     """``async with leaky() as (target, tg)`` (one task holds the session and the task group)."""
 
     @contextlib.asynccontextmanager
-    async def start():
-        spec = LaunchSpec(mode="exec", program=str(go_bin["leaky"]), dlv_path=str(dlv_path), env=with_gctrace())
+    async def start(*args: str):
+        spec = LaunchSpec(
+            mode="exec", program=str(go_bin["leaky"]), args=args, dlv_path=str(dlv_path), env=with_gctrace()
+        )
         async with DebugSession(spec) as session:
             monitor = HeapMonitor(session)
             target = Leaky(session, monitor)
@@ -87,21 +57,7 @@ async def test_counters_at_every_stop_and_gctrace_kept_out_of_output(leaky):
 
 async def test_delve_walk_equals_the_http_profile_of_the_same_gc_cycle(leaky):
     async with leaky() as (target, tg):
-        s = target.session
-        for _ in range(5):
-            await target.run_until_gcs(tg, 2)
-            before = await read_counters(s.client)
-            async with await DelveClient.connect(s.server.address) as second:
-                walk = await walk_heap(second, dlv_version=s.dlv_version)
-            tg.start_soon(s.continue_)
-            await async_wait_until(lambda: s.phase == Phase.RUNNING)
-            data = await fetch_heap(target.url)
-            await s.halt()
-            after = await read_counters(s.client)
-            if (before.num_gc, before.mprof_cycle) == (after.num_gc, after.mprof_cycle):
-                break
-        else:
-            pytest.fail("a GC finished between the walk and the HTTP fetch five times in a row")
+        walk, data, _ = await target.walk_and_fetch(tg)
         http = decode_profile(data)
         assert not walk.truncated and walk.buckets > 0 and walk.memprofile_rate == http.period
         assert walk.profile.totals() == http.totals()
@@ -118,6 +74,22 @@ async def test_endpoint_discovery_finds_the_printed_port(leaky):
         port = int(target.url.rsplit(":", 1)[1])
         assert port in [sock.port for sock in listening_sockets(s.target_pid)]
         assert await discover_pprof(s.target_pid) == target.url
+        await s.halt()
+
+
+async def test_a_late_pprof_listener_is_found_promptly_and_the_hint_shows_until_then(leaky):
+    async with leaky("-pprof-after", "2s") as (target, tg):
+        s, monitor = target.session, target.monitor
+        monitor.set_visible(True)
+        tg.start_soon(s.continue_)
+        await async_wait_until(lambda: monitor.status == NO_ENDPOINT_HINT, timeout=10)
+        assert not target.url and monitor.requests == 0
+        await async_wait_until(lambda: target.url, timeout=20)
+        opened = time.monotonic()
+        await async_wait_until(lambda: monitor.endpoint == target.url, timeout=15)
+        assert time.monotonic() - opened < 3.0, "a new listener must be probed within a poll, not after a long back-off"
+        await async_wait_until(lambda: monitor.history.latest is not None, timeout=15)
+        assert monitor.history.latest.source is HeapSource.HTTP and monitor.status == ""
         await s.halt()
 
 
@@ -160,12 +132,14 @@ async def test_leaking_site_is_flagged_from_http_polling(leaky):
 async def test_leaking_site_is_flagged_from_delve_walks_while_stopped(leaky):
     async with leaky() as (target, tg):
         monitor = target.monitor
-        monitor.set_visible(True)
         # The profile lags the heap by up to two GC cycles and GC pacing varies with load,
         # so walk until the rule has seen enough growth (bounded), not a fixed number of times.
         for _ in range(12):
             kept = len(monitor.history.snapshots)
+            # Shown only while stopped: the snapshots all come from Delve walks, none from HTTP.
+            monitor.set_visible(False)
             await target.run_until_gcs(tg, 2)
+            monitor.set_visible(True)
             await async_wait_until(lambda: len(monitor.history.snapshots) > kept, timeout=30)
             assert monitor.history.latest.source is HeapSource.DELVE
             if len(monitor.history.snapshots) >= 4 and monitor.history.leak_suspects():
