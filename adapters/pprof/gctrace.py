@@ -14,9 +14,13 @@ stay out of the output pane; everything else passes through unchanged.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from ..dlv.launcher import PTY_MODES, LaunchSpec
 
 _LINE = re.compile(
     rb"^gc (?P<num>\d+) @(?P<at>[\d.]+)s (?P<pct>\d+)%: (?P<clock>[\d.+/]+) ms clock, (?P<cpu>[\d.+/]+) ms cpu, "
@@ -141,3 +145,23 @@ def with_gctrace(env: Mapping[str, str] | None = None) -> dict[str, str]:
     settings = [s for s in current.split(",") if s and not s.startswith("gctrace=")]
     out["GODEBUG"] = ",".join([*settings, "gctrace=1"])
     return out
+
+
+def gctrace_spec(spec: LaunchSpec, enabled: bool = True, environ: Mapping[str, str] | None = None) -> LaunchSpec:
+    """``spec`` with gctrace=1 in the program's GODEBUG when ``enabled`` and we start the program ourselves.
+
+    Only exec and debug qualify: there the program writes to its own
+    terminal, so the lines reach the output stream HeapMonitor.filter_output
+    cleans, while dlv's own gctrace lines (it inherits the variable) stay in
+    its log. In test mode they would be mixed with dlv's on one pipe, and
+    attach/core/connect start nothing. The user's GODEBUG, from ``spec.env``
+    or else the environment the program inherits (``environ``, default
+    os.environ), is kept.
+    """
+    if not enabled or spec.mode not in PTY_MODES:
+        return spec
+    env = dict(spec.env or {})
+    inherited = (os.environ if environ is None else environ).get("GODEBUG")
+    if "GODEBUG" not in env and inherited:
+        env["GODEBUG"] = inherited
+    return dataclasses.replace(spec, env=with_gctrace(env))

@@ -106,6 +106,17 @@ class HeapScreen(Screen[HeapResult | None]):
         self.dismiss(("break", message.file, message.line))
 
 
+def filter_program_output(session: DebugSession, data: bytes) -> bytes:
+    """Program output minus gctrace lines, which the session's heap monitor records for its GC strip.
+
+    Route every Output event's data through this before the console shows
+    it; until the session has a monitor (HeapScreen.monitor_for) it returns
+    ``data`` unchanged.
+    """
+    monitor = _monitors.get(session)
+    return data if monitor is None else monitor.filter_output(data)
+
+
 async def _serve(monitor: HeapMonitor) -> None:
     """Run ``monitor`` until its session closes (or the app's workers are cancelled)."""
     async with anyio.create_task_group() as tg:

@@ -69,3 +69,17 @@ def test_real_program_gctrace_lines_all_parse(go_bin):
         proc.wait()
     assert [e.number for e in events] == [1, 2, 3]
     assert all(e.heap_goal > 0 and e.procs for e in events)
+
+
+def test_gctrace_spec_only_for_programs_we_run_on_their_own_terminal_and_keeps_godebug():
+    from godbg_tui.adapters.dlv.launcher import LaunchSpec
+    from godbg_tui.adapters.pprof.gctrace import gctrace_spec
+
+    exec_spec = LaunchSpec(mode="exec", program="/bin/true")
+    assert gctrace_spec(exec_spec, environ={}).env == {"GODEBUG": "gctrace=1"}
+    assert gctrace_spec(exec_spec, environ={"GODEBUG": "madvdontneed=1"}).env == {"GODEBUG": "madvdontneed=1,gctrace=1"}
+    own = LaunchSpec(mode="debug", program=".", env={"GODEBUG": "gctrace=0,x=1", "A": "b"})
+    assert gctrace_spec(own, environ={"GODEBUG": "ignored=1"}).env == {"GODEBUG": "x=1,gctrace=1", "A": "b"}
+    assert gctrace_spec(exec_spec, False) is exec_spec
+    for spec in (LaunchSpec(mode="attach", pid=1), LaunchSpec(mode="test", program=".")):
+        assert gctrace_spec(spec) is spec
