@@ -443,6 +443,8 @@ def make_plan(ns: argparse.Namespace, program_args: Sequence[str], environ: dict
         config, _dlv_config(warnings), mode=mode, user_rules=user_rules, source_root=source, pprof_url=getattr(ns, "pprof", None)
     )
     plan.settings = dataclasses.replace(settings, warnings=(*warnings, *settings.warnings))
+    if plan.spec is not None and plan.spec.mode in ("exec", "debug", "test"):
+        plan.spec = dataclasses.replace(plan.spec, env=settings.program_env(plan.spec.env))
     return plan
 
 

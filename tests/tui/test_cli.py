@@ -64,6 +64,17 @@ def test_config_toml_feeds_the_plan(go_bin, _own_config_dirs: Path):
     assert plan.settings.substitute_path == (("/build", "/src"),)
 
 
+def test_gctrace_reaches_programs_dlv_starts(go_bin, _own_config_dirs: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("GODEBUG", raising=False)
+    path = _own_config_dirs / "godbg-tui" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text("gctrace = true\n")
+    assert plan_for(["exec", str(go_bin["prog"])]).spec.env == {"GODEBUG": "gctrace=1"}
+    assert plan_for(["attach", "1"]).spec.env is None  # not ours to restart
+    path.write_text("gctrace = false\n")
+    assert plan_for(["exec", str(go_bin["prog"])]).spec.env is None
+
+
 def test_broken_config_toml_stops_with_the_file_named(go_bin, _own_config_dirs: Path, capsys):
     path = _own_config_dirs / "godbg-tui" / "config.toml"
     path.parent.mkdir(parents=True)
