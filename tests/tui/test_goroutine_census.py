@@ -25,13 +25,14 @@ USER = ListGoroutinesFilter(Kind=GOROUTINE_FIELD["user"])
 class CensusApp(App[None]):
     """Pushes the census screen over an empty app and records what it dismisses with."""
 
-    def __init__(self, session: DebugSession) -> None:
+    def __init__(self, session: DebugSession, channel: str = "") -> None:
         super().__init__()
         self.session = session
+        self.channel = channel
         self.results: list[tuple[str, int] | None] = []
 
     def on_mount(self) -> None:
-        self.push_screen(GoroutinesScreen(self.session), self.results.append)
+        self.push_screen(GoroutinesScreen(self.session, channel=self.channel), self.results.append)
 
     @property
     def view(self) -> GoroutineCensusView:
@@ -273,3 +274,22 @@ async def test_label_running_and_excluding_filters_and_wait_order(go_bin, dlv_pa
             assert all(0 < a <= b for a, b in zip(stamps, stamps[1:])), "oldest stamp first"
             await pilot.press("w")
             assert [r.goroutine.id for r in view.rows_view.rows if r.kind == "member"] == delve_order
+
+
+async def test_screen_opened_on_a_channel_lists_its_waiters_after_the_census(go_bin, dlv_path):
+    async with prog(go_bin, dlv_path, "-goroutines", "100", "-goroutines2", "30") as s:
+        await s.set_breakpoint("main.ready2")
+        await s.continue_()
+        app = CensusApp(s, channel="main.waveCh")
+        async with app.run_test(size=(80, 24)) as pilot:
+            view = app.view
+            await async_wait_until(lambda: view.mode == "waiters", timeout=60, message="channel waiters")
+            assert view.snapshot is not None, "the census came first"
+            assert not view.waiters.truncated and len(view.waiters.goroutines) == 30
+            assert {g.labels.get("wave") for g in view.waiters.goroutines} == {"0"}
+            await pilot.pause()
+            assert "30 waiting on main.waveCh" in visible(view)[0]
+            first = view.waiters.goroutines[0].id
+            await pilot.press("down", "enter")
+            await async_wait_until(lambda: app.results, message="dismissed")
+            assert app.results == [("goroutine", first)]

@@ -10,13 +10,16 @@ from pathlib import Path
 
 import pytest
 from support import async_wait_until
+from rich.segment import Segment
 from textual.app import App, ComposeResult
+from textual.strip import Strip
 
 from godbg_tui.adapters.dlv.client import ListGoroutinesOut
 from godbg_tui.adapters.dlv.launcher import LaunchSpec
 from godbg_tui.adapters.dlv.types import GOROUTINE_FIELD, ListGoroutinesFilter
 from godbg_tui.adapters.session import DebugSession
 from godbg_tui.adapters.goroutines import WAIT_REASONS, count_goroutines, goroutine_state
+from godbg_tui.tui.widgets.cursor_lines import CursorLines, CursorPane, cursor_bindings
 from godbg_tui.tui.widgets.goroutine_list import PAGE_SIZE, USER_FILTER, GoroutineList
 
 
@@ -336,6 +339,95 @@ async def test_right_shows_a_stack_inline_and_left_folds_it(go_bin, dlv_path, ma
             assert waiter not in rows.stacks and rows.cursor == waiter
             assert visible(view)[rows.cursor - round(rows.scroll_y)].split()[0] == str(g.id)
             assert len(stacks) == 1
+
+
+class NumberLines(CursorLines):
+    """Rows "row N", the last one a status row the cursor skips; counts renders."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = count
+        self.renders = 0
+        self.version = 0
+
+    @property
+    def row_count(self) -> int:
+        return self.count + 1
+
+    @property
+    def cursor_rows(self) -> int:
+        return self.count
+
+    def row_key(self, index: int) -> tuple:
+        return (self.version,) if index == 0 else ()
+
+    def render_row(self, index: int, is_cursor: bool, width: int) -> Strip:
+        self.renders += 1
+        text = "status" if index == self.count else f"{'>' if is_cursor else ' '}row {index}"
+        return Strip([Segment(text)]).crop_extend(0, width, None)
+
+
+class NumberPane(CursorPane):
+    BINDINGS = cursor_bindings("numbers")
+
+    def __init__(self, count: int) -> None:
+        super().__init__(NumberLines(count))
+        self.activated: list[int] = []
+        self.moves = 0
+
+    def compose(self) -> ComposeResult:
+        yield self.lines
+
+    def cursor_moved(self) -> None:
+        self.moves += 1
+
+    def action_activate(self) -> None:
+        self.activated.append(self.lines.cursor)
+
+
+class NumberApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield NumberPane(1000)
+
+
+async def test_cursor_lines_moves_reveals_caches_and_activates():
+    """The base of the goroutine list and the census, on fake rows (pure widget logic)."""
+    app = NumberApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        pane = app.query_one(NumberPane)
+        pane.focus()
+        lines = pane.lines
+        await pilot.pause()
+        height = lines.scrollable_content_region.height
+        assert lines.render_line(0).text.startswith(">row 0")
+        await pilot.press("pagedown")
+        assert lines.cursor == height - 1 == lines.page_height and pane.moves == 1
+        await pilot.press("end")
+        assert lines.cursor == 999, "the status row is not a cursor row"
+        assert round(lines.scroll_y) == 1001 - height, "…but scrolled into view with the last row"
+        await pilot.press("home", "up")
+        assert lines.cursor == 0 and round(lines.scroll_y) == 0
+
+        lines.set_cursor(500, scroll="upper-third")
+        assert round(lines.scroll_y) == 500 - height // 3
+        lines.set_cursor(520, scroll="none")
+        assert round(lines.scroll_y) == 500 - height // 3
+        lines.set_cursor(0)
+        assert round(lines.scroll_y) == 0
+
+        await pilot.pause()
+        before = lines.renders
+        lines.render_line(1)
+        assert lines.renders == before, "cached"
+        lines.version += 1
+        lines.render_line(0)
+        lines.render_line(1)
+        assert lines.renders == before + 1, "row_key changes one row's cache entry only"
+
+        await pilot.click(NumberLines, offset=(2, 3), times=2)
+        assert lines.cursor == 3 and pane.activated == [3]
+        await pilot.click(NumberLines, offset=(2, 5))
+        assert lines.cursor == 5 and pane.activated == [3]
 
 
 def test_wait_reasons_match_the_installed_go_runtime():

@@ -18,6 +18,9 @@ on Escape/q. The shell wires it like this (one census per session, so history,
 (bound to e.g. ``Binding("G", "goroutine_census", "Census", id="app.goroutine-census")``
 and the ``census`` / ``goroutines -census`` commands). ``GoroutineCensus.for_session``
 raises CensusError when the session has no dlv yet (say so with ``notify``).
+``GoroutinesScreen(session, census, channel="main.jobs")`` opens on the goroutines
+blocked on that channel (listed once the census is in), e.g. for a channel
+variable selected in the variables pane.
 """
 
 from __future__ import annotations
@@ -50,9 +53,10 @@ class GoroutinesScreen(Screen[tuple[str, int] | None]):
             super().__init__()
             self.event = event
 
-    def __init__(self, session: DebugSession, census: GoroutineCensus | None = None) -> None:
+    def __init__(self, session: DebugSession, census: GoroutineCensus | None = None, *, channel: str = "") -> None:
         super().__init__()
         self.session = session
+        self.channel = channel
         self.census = census if census is not None else GoroutineCensus.for_session(session)
         self.view = GoroutineCensusView(self.census, id="goroutine-census")
         self._listening = True
@@ -66,6 +70,8 @@ class GoroutinesScreen(Screen[tuple[str, int] | None]):
         self.view.focus()
         if self.session.phase == Phase.STOPPED:
             self.view.take()
+            if self.channel:
+                self.view.show_channel_waiters(self.channel)
         else:
             self.view.clear("the program is not paused: pause it (or wait for a breakpoint) to take a census")
 

@@ -63,6 +63,11 @@ class CursorLines(ScrollView, can_focus=False):
         return Strip.blank(width, self.rich_style)
 
     def cache_key(self) -> tuple:
+        """What every row's look depends on besides its index, the width, cursor and focus."""
+        return ()
+
+    def row_key(self, index: int) -> tuple:
+        """What one row's look depends on besides ``cache_key()`` (e.g. whether it is highlighted yet)."""
         return ()
 
     # ----- rows -----
@@ -90,7 +95,7 @@ class CursorLines(ScrollView, can_focus=False):
         if index >= self.row_count:
             return Strip.blank(width, self.rich_style)
         is_cursor = index == self.cursor
-        key = (index, width, is_cursor, self.owner_focused, *self.cache_key())
+        key = (index, width, is_cursor, self.owner_focused, *self.cache_key(), *self.row_key(index))
         strip = self._strips.get(key)
         if strip is None:
             strip = self._strips[key] = self.render_row(index, is_cursor, width)
@@ -112,8 +117,9 @@ class CursorLines(ScrollView, can_focus=False):
         """How far page up/down move: a screenful less one row of context."""
         return max(1, self.scrollable_content_region.height - 1)
 
-    def set_cursor(self, index: int) -> None:
-        """Move the cursor (clamped) and scroll just enough to keep it on screen."""
+    def set_cursor(self, index: int, *, scroll: str = "visible") -> None:
+        """Move the cursor (clamped); ``scroll`` "visible" scrolls just enough to show it,
+        "upper-third" puts it a third down the screen if it was off screen, "none" leaves the view."""
         if self.cursor_rows <= 0:
             self.cursor = 0
             return
@@ -121,14 +127,25 @@ class CursorLines(ScrollView, can_focus=False):
         old, self.cursor = self.cursor, index
         self.refresh_line(old)
         self.refresh_line(index)
+        if scroll != "none":
+            self.reveal(index, upper_third=scroll == "upper-third")
+        if scroll == "visible" and index == self.cursor_rows - 1 and self.row_count > self.cursor_rows:
+            height = max(1, self.scrollable_content_region.height)
+            self.scroll_to(y=self.row_count - height, animate=False, immediate=True)
+
+    def reveal(self, index: int, *, upper_third: bool = False) -> None:
+        """Scroll so row ``index`` is on screen (a third down the screen with ``upper_third``)."""
         height = max(1, self.scrollable_content_region.height)
         top = round(self.scroll_y)
-        if index < top:
-            self.scroll_to(y=index, animate=False, immediate=True)
-        elif index >= top + height:
-            self.scroll_to(y=index - height + 1, animate=False, immediate=True)
-        if index == self.cursor_rows - 1 and self.row_count > self.cursor_rows:
-            self.scroll_to(y=self.row_count - height, animate=False, immediate=True)
+        if top <= index < top + height:
+            return
+        if upper_third:
+            target = max(0, index - height // 3)
+        elif index < top:
+            target = index
+        else:
+            target = index - height + 1
+        self.scroll_to(y=target, animate=False, immediate=True)
 
     def on_click(self, event: events.Click) -> None:
         index = event.y + round(self.scroll_y)

@@ -242,6 +242,7 @@ class GoroutineCensusView(CursorPane):
         self._progress_due = False
         self._count_text = ""
         self._prompt_kind = ""
+        self._pending_channel = ""
         self._header = Static(id="census-header")
         self._prompt = Input(id="census-prompt", classes="pane-prompt")
 
@@ -278,6 +279,7 @@ class GoroutineCensusView(CursorPane):
     def _reset(self, status: str) -> None:
         """Cancel what is in flight and forget the last census and its follow-ups."""
         self._cancel()
+        self._pending_channel = ""
         self.snapshot = None
         self.buckets = None
         self.waiters = None
@@ -310,6 +312,8 @@ class GoroutineCensusView(CursorPane):
         self.snapshot = snapshot
         self._set_status(self._summary(snapshot))
         self._rebuild()
+        if self._pending_channel:
+            self.call_later(self.show_channel_waiters, self._pending_channel)
 
     def _on_progress(self, progress: CensusProgress) -> None:
         """Coalesced: the header is repainted at most every PROGRESS_INTERVAL_S."""
@@ -490,7 +494,7 @@ class GoroutineCensusView(CursorPane):
             self.group_by, self.label_key = "label", value
             self.take()
         elif self._prompt_kind == "channel" and value:
-            self._run_follow_up("channel waiters", self._channel, value)
+            self.show_channel_waiters(value)
 
     def action_back(self) -> None:
         if self._prompt.has_class("-open"):
@@ -524,6 +528,15 @@ class GoroutineCensusView(CursorPane):
             self._set_status(f"could not read stacks: {exc}")
             return
         self._show_mode("buckets")
+
+    def show_channel_waiters(self, expr: str) -> None:
+        """List the goroutines blocked on a channel expression; after the census if one is being taken."""
+        if self.snapshot is None:
+            self._pending_channel = expr
+            self._set_status(f"{self._status} · then the waiters on {expr}")
+            return
+        self._pending_channel = ""
+        self.run_worker(self._channel(expr), group="census", exclusive=True, name="channel waiters")
 
     async def _channel(self, expr: str) -> None:
         self._set_status(f"looking for goroutines waiting on {expr}…")

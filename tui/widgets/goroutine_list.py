@@ -176,14 +176,16 @@ class GoroutineRows(CursorLines):
 class GoroutineList(CursorPane):
     """Goroutines of the stopped target, paged lazily from Delve.
 
-    Constructor: ``GoroutineList(fetch_page, *, fetch_count=None, go_version=(0,0,0),
-    page_size=200, fetch_timeout=60, id, classes)`` where ``fetch_page(start, count,
-    filters)`` is ListGoroutines (e.g. ``lambda s, c, f: session.goroutines(s, c,
-    filters=f)``), ``fetch_stack(goroutine_id, depth)`` (optional) is Stacktrace
-    (e.g. ``lambda g, d: session.stack(d, g)``) for stacks shown inline, and ``fetch_count()`` (optional) returns the runtime's
-    GoroutineCount (e.g. ``lambda: count_goroutines(session.client)``), shown in the
-    status while pages are still coming. ``go_version`` (settable) is the target's
-    Go version, for wait-reason names.
+    Constructor: ``GoroutineList(fetch_page, *, fetch_count=None, fetch_stack=None,
+    stack_depth=16, go_version=(0,0,0), page_size=200, prefetch_rows=page_size//2,
+    fetch_timeout=60, id, classes)``:
+    - ``fetch_page(start, count, filters)`` is ListGoroutines (e.g. ``lambda s, c, f:
+      session.goroutines(s, c, filters=f)``);
+    - ``fetch_count()`` (optional) returns the runtime's GoroutineCount (e.g. ``lambda:
+      count_goroutines(session.client)``), shown in the status while pages still come;
+    - ``fetch_stack(goroutine_id, depth)`` (optional) is Stacktrace (e.g. ``lambda g, d:
+      session.stack(d, g)``), for stacks shown inline;
+    - ``go_version`` (settable) is the target's Go version, for wait-reason names.
 
     ``reload(filters=None, selected_id=None)`` after each stop: drops what was
     loaded, fetches the first page (``page_size`` goroutines: one screenful and
