@@ -602,6 +602,36 @@ async def test_help_screen_and_command_palette_list_the_actions(prog: str, tmp_p
         await until(lambda: app.session is not None and app.session.frame == 1)
 
 
+def test_pane_keys_are_their_own_defaults_and_no_debugger_key_shadows_them() -> None:
+    """What the footer and help show for a pane is the key that works there: the panes bind
+    no key that one of the screen's priority keys takes first, so the app needs no remap.
+
+    Allowed overlaps: b (the screen's breakpoint key does the same thing) and x (the
+    screen's cancel-step key, enabled only while a step is interrupted)."""
+    from godbg_tui.tui.widgets.breakpoints_pane import BreakpointsPane
+    from godbg_tui.tui.widgets.console_pane import ConsolePane
+    from godbg_tui.tui.widgets.source_view import SourceView
+    from godbg_tui.tui.widgets.stack_pane import StackPane
+    from godbg_tui.tui.widgets.variables_tree import VariablesTree
+    from godbg_tui.tui.widgets.watches_pane import WatchesPane
+
+    def keys(binding: Any) -> set[str]:
+        return {key.strip() for key in binding.key.split(",")}
+
+    screen_keys = set().union(*(keys(b) for b in MainScreen.BINDINGS if b.priority)) - {"b", "x"}
+    app = GodbgApp(None)
+    for widget in (SourceView, VariablesTree, StackPane, WatchesPane, BreakpointsPane, ConsolePane):
+        for binding in widget.BINDINGS:
+            assert not keys(binding) & screen_keys, f"{widget.__name__}: {binding.key} is a debugger key"
+            if binding.id:
+                assert app.keymap.get(binding.id, binding.key) == binding.key, f"{binding.id} is remapped"
+    source_keys = {b.id: b.key for b in SourceView.BINDINGS}
+    assert source_keys["source.disassembly"] == "D"
+    assert source_keys["source.search-next"] == "right_square_bracket"
+    assert source_keys["source.search-previous"] == "left_square_bracket,N"
+    assert source_keys["source.first-line"] == "home"
+
+
 async def test_command_line_history_persists_and_completes(prog: str, tmp_path: Path) -> None:
     async with debugger(prog, tmp_path) as (app, pilot):
         screen = main_screen(app)

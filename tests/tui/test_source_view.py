@@ -185,7 +185,7 @@ async def test_cursor_keys_and_b_t_post_the_cursor_line(main_go):
         await pilot.pause()
         runs = [m for m in app.posted if isinstance(m, SourceView.RunToLine)]
         assert [(m.path, m.line) for m in runs] == [(main_go, last - 1)]
-        await pilot.press("g")
+        await pilot.press("home")
         assert view.cursor_line == 1 and 1 in rows(view)
 
         await pilot.press("ctrl+g", *"150", "enter")
@@ -225,13 +225,13 @@ async def test_search_then_n_and_N_move_the_cursor(size, main_go):
         match_bg = view.lines_view.get_visual_style("source-view--match-current").rich_style.bgcolor
         strip = row_strip(view, expected[0])
         assert any(seg.text.lower() == "bigslice" and seg.style.bgcolor == match_bg for seg in strip)
-        await pilot.press("n")
+        await pilot.press("right_square_bracket")
         assert view.cursor_line == expected[1]
-        await pilot.press("n")
+        await pilot.press("right_square_bracket")
         assert view.cursor_line == expected[2]
-        await pilot.press("N", "N")
+        await pilot.press("left_square_bracket", "N")
         assert view.cursor_line == expected[0]
-        await pilot.press("N")
+        await pilot.press("left_square_bracket")
         assert view.cursor_line == expected[-1]
         assert view.search("BigSlice") is False
         assert view.search("zzz-no-such-text") is False
@@ -263,10 +263,10 @@ async def test_missing_file_shows_placeholder_and_posts_source_missing(tmp_path)
         assert rows(view)[1].startswith(" source not available:")
         assert missing in text.replace(" ", "")
         assert "config substitute-path <from> <to>" in text
-        assert "press d for disassembly" in text
+        assert "press D for disassembly" in text
         assert [m.path for m in app.posted if isinstance(m, SourceView.SourceMissing)] == [missing]
         await pilot.press("b")
-        await pilot.press("d")
+        await pilot.press("D")
         await pilot.pause()
         assert not any(isinstance(m, SourceView.ToggleBreakpoint) for m in app.posted)
         assert [type(m) for m in app.posted][-1] is SourceView.DisassemblyRequested
@@ -309,7 +309,7 @@ async def test_disassembly_marks_pc_and_breakpoints(size, main_go):
         toggle = app.posted[-1]
         assert isinstance(toggle, SourceView.ToggleBreakpoint)
         assert (toggle.path, toggle.line, toggle.address) == ("/src/prog/main.go", 106, pc)
-        await pilot.press("d")
+        await pilot.press("D")
         await pilot.pause()
         assert view.mode == "source" and view.path == main_go
 
@@ -366,7 +366,7 @@ async def test_big_file_paints_first_and_highlights_only_what_is_seen(tmp_path, 
         await async_wait_until(lambda: view.path == big and view.highlighted, message="cached chunks reused")
         assert len(calls) == seen + 1, "only small.go was tokenised; big.go's chunks came from the cache"
 
-        await pilot.press("g")
+        await pilot.press("home")
         await async_wait_until(lambda: view.highlighted, message="top of file highlighted")
         assert len(calls) > seen + 1
 

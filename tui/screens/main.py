@@ -417,23 +417,30 @@ class MainScreen(Screen[None]):
     def _bindings_may_have_changed(self) -> None:
         """Which keys apply depends on the phase; the footer follows, at most every BINDINGS_REFRESH_S.
 
-        Every refresh_bindings() rebuilds the footer (~10 ms of mounting at 80x24), and a
-        script of steps flips the phase twice per step; keys are checked when pressed anyway.
+        Every refresh_bindings() repaints the footer, and a script of steps flips the phase
+        twice per step: the footer is redrawn only if, when the timer fires, the phase
+        differs from the one it shows (keys are checked when pressed anyway).
         """
-        session = self.session
-        signature = (
-            session.phase if session is not None else None,
-            bool(self.last_stop and self.last_stop.next_in_progress),
-        )
-        if signature == self._bindings_signature:
-            return
-        self._bindings_signature = signature
         if self._bindings_refresh is None:
             self._bindings_refresh = self.set_timer(BINDINGS_REFRESH_S, self._refresh_bindings_now)
 
+    def _bindings_state(self) -> tuple[object, ...]:
+        """The phase as the screen shows it: a run not shown yet (a quick step) still counts as stopped."""
+        session = self.session
+        phase = session.phase if session is not None else None
+        if self._pending_running is not None:
+            phase = ev.Phase.STOPPED
+        return (
+            phase,
+            bool(self.last_stop and self.last_stop.next_in_progress),
+        )
+
     def _refresh_bindings_now(self) -> None:
         self._bindings_refresh = None
-        self.refresh_bindings()
+        signature = self._bindings_state()
+        if signature != self._bindings_signature:
+            self._bindings_signature = signature
+            self.refresh_bindings()
 
     def _ev_launching(self, event: ev.Launching) -> None:
         self.status.state = "launching"
@@ -465,6 +472,7 @@ class MainScreen(Screen[None]):
         self.status.scope = ""
         self.watches.mark_stale()
         self.goroutines.clear()
+        self._bindings_may_have_changed()
 
     def _running_over(self) -> None:
         """A stop, exit or failure: a "running" not shown yet never will be."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import re
 
+from rich.cells import cell_len
 from rich.highlighter import Highlighter
 from rich.style import Style
 from rich.text import Text
@@ -76,6 +77,20 @@ class ConsoleHighlighter(Highlighter):
             text.stylize(self.styles["info"])
 
 
+class ConsoleLog(Log):
+    """Textual's Log, measuring the width of new lines as they are written.
+
+    Log measures them in a thread worker that sets the virtual size a second time (a
+    second layout of the screen) for every write; the console's lines are sanitised and
+    at most MAX_LINE_CHARS long, so measuring them here costs less than starting a thread.
+    """
+
+    def _update_size(self, updates: int, lines: list[str]) -> None:  # type: ignore[override]
+        if lines:
+            process = self._process_line
+            self._update_maximum_width(updates, max(cell_len(process(line)) for line in lines))
+
+
 class ConsolePane(Vertical):
     """Program stdout/stderr and debugger messages in one scrollback, plus a stdin input line."""
 
@@ -114,7 +129,7 @@ class ConsolePane(Vertical):
         self.lines_written = 0
 
     def compose(self) -> ComposeResult:
-        yield Log(max_lines=MAX_LINES, highlight=True, id="console-log")
+        yield ConsoleLog(max_lines=MAX_LINES, highlight=True, id="console-log")
         yield Input(placeholder="stdin ▸ a line for the program (Enter sends)", id="console-stdin")
 
     def on_mount(self) -> None:

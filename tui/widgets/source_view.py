@@ -438,7 +438,7 @@ class SourceLines(ScrollView, can_focus=False):
         paragraphs = [
             f"source not available: {self.missing_path}",
             "— set a substitute-path (config substitute-path <from> <to>)",
-            "  or press d for disassembly",
+            "  or press D for disassembly",
         ]
         return [line for text in paragraphs for line in textwrap.wrap(text, width, break_on_hyphens=False)]
 
@@ -605,9 +605,10 @@ class SourceView(Widget, can_focus=True):
     (address is the instruction's PC in disassembly, else None), SourceMissing(path),
     DisassemblyRequested(path, line).
 
-    Keys: up/down/pageup/pagedown/home/end/g/G move the cursor, left/right scroll,
-    b toggle breakpoint at the cursor, t run to the cursor, d disassembly ↔ source,
-    / search (n/N next/previous match), ctrl+g go to line.
+    Keys: up/down/pageup/pagedown/home/end/G move the cursor, left/right scroll,
+    b toggle breakpoint at the cursor, t run to the cursor, D disassembly ↔ source,
+    / search (] / [ or N next/previous match), ctrl+g go to line. No lower-case n, g,
+    d or u: on the debugger screen those are next, goroutines and frame down/up.
     Worker groups: "source" (file reads), "highlight" (tokenising).
     """
 
@@ -618,7 +619,7 @@ class SourceView(Widget, can_focus=True):
         Binding("down", "cursor_down", "Down", show=False, id="source.cursor-down"),
         Binding("pageup", "page_up", "Page up", show=False, id="source.page-up"),
         Binding("pagedown", "page_down", "Page down", show=False, id="source.page-down"),
-        Binding("home,g", "first_line", "First line", show=False, id="source.first-line"),
+        Binding("home", "first_line", "First line", show=False, id="source.first-line"),
         Binding("end,G", "last_line", "Last line", show=False, id="source.last-line"),
         Binding("left", "scroll_left_col", "Scroll left", show=False, id="source.scroll-left"),
         Binding("right", "scroll_right_col", "Scroll right", show=False, id="source.scroll-right"),
@@ -626,12 +627,12 @@ class SourceView(Widget, can_focus=True):
                 tooltip="Set or clear a breakpoint on the cursor line"),
         Binding("t", "run_to_cursor", "Run to cursor", id="source.run-to-cursor",
                 tooltip="Continue until the cursor line is reached"),
-        Binding("d", "toggle_disassembly", "Disassembly", show=False, id="source.disassembly",
+        Binding("D", "toggle_disassembly", "Disassembly", show=False, id="source.disassembly",
                 tooltip="Switch between source and disassembly"),
         Binding("slash", "open_search", "Search", show=False, id="source.search",
-                tooltip="Search the file (n/N: next/previous match)"),
-        Binding("n", "search_next", "Next match", show=False, id="source.search-next"),
-        Binding("N", "search_previous", "Previous match", show=False, id="source.search-previous"),
+                tooltip="Search the file (] / [: next/previous match)"),
+        Binding("right_square_bracket", "search_next", "Next match", show=False, id="source.search-next"),
+        Binding("left_square_bracket,N", "search_previous", "Previous match", show=False, id="source.search-previous"),
         Binding("ctrl+g", "open_goto", "Go to line", show=False, id="source.goto-line"),
         Binding("escape", "close_prompt", "Close prompt", show=False, id="source.close-prompt"),
     ]
