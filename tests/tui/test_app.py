@@ -383,30 +383,41 @@ async def test_f9_toggles_a_breakpoint_on_the_source_cursor_line(
 # ----- goroutines -----
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="flaky: a `next` on a worker parked in runtime code sometimes does not finish within 30 s "
-    "(seen in clean CI runs); the behaviour itself is covered by "
-    "tests/adapters/test_session.py::test_next_stays_on_selected_goroutine and tests/e2e/test_tmux.py",
-)
+def worker_started(g: Any) -> bool:
+    """The worker goroutine has entered its loop (it is no longer at its go statement's wrapper)."""
+    return any(
+        loc.function is not None and loc.function.name in ("main.hit", "main.startWorkers.func1")
+        for loc in (g.currentLoc, g.userCurrentLoc)
+    )
+
+
 async def test_goroutine_switch_and_next_stays_in_it(prog: str, tmp_path: Path, line_of: Callable[[str], int]) -> None:
+    """Switch to the other worker and step it.
+
+    At the first hit the other worker may not have run yet: it sits at the entry of its go
+    statement's wrapper, and a next there steps over its endless body (it never stops; the
+    screen warns about that, see test_goroutine_note_*). So stop at the breakpoint until the
+    other worker is in its loop.
+    """
     async with debugger(prog, tmp_path, args=["-workers", "2"]) as (app, pilot):
         screen = main_screen(app)
         session = app.session
         assert session is not None
         await command(app, pilot, f"break main.go:{line_of('hit-body')}")
-        await press_and_stop(app, pilot, "c")
-        await command(app, pilot, f"clear {session.breakpoints[0].id}")
-        first = session.goroutine_id
         await pilot.press("g")
         assert screen.side_pane == "goroutines" and screen.goroutines.has_focus
-        await until(lambda: len(screen.goroutines.goroutines) >= 3)
-        others = [
-            g.id for g in screen.goroutines.goroutines
-            if g.id != first and g.userCurrentLoc.function and g.userCurrentLoc.function.name.startswith("main.startWorkers")
-            or g.id != first and g.userCurrentLoc.function and g.userCurrentLoc.function.name == "main.hit"
-        ]
-        assert others, "the other worker is listed"
+        others: list[int] = []
+        for _ in range(20):
+            await press_and_stop(app, pilot, "c")
+            first = session.goroutine_id
+            listed = (await session.goroutines(0, 100)).Goroutines
+            others = [g.id for g in listed if g.id != first and worker_started(g)]
+            if others:
+                break
+        assert others, "the other worker never entered its loop"
+        await command(app, pilot, f"clear {session.breakpoints[0].id}")
+        await pilot.press("g")
+        await until(lambda: others[0] in [g.id for g in screen.goroutines.goroutines])
         rows = [g.id for g in screen.goroutines.goroutines]
         screen.goroutines.rows_view.set_cursor(rows.index(others[0]))
         await pilot.press("enter")
@@ -417,6 +428,29 @@ async def test_goroutine_switch_and_next_stays_in_it(prog: str, tmp_path: Path, 
         )
         await press_and_stop(app, pilot, "n")
         assert session.goroutine_id == others[0]
+
+
+def test_goroutine_note_warns_where_next_would_not_return() -> None:
+    """A goroutine that has not started (at its go wrapper, no thread) or that is in runtime code."""
+    from godbg_tui.adapters.dlv.types import Function, Goroutine, Location
+    from godbg_tui.tui.screens.main import goroutine_note
+
+    def loc(name: str, line: int, pc: int) -> Location:
+        return Location(pc=pc, file="/src/prog/main.go", line=line, function=Function(name=name))
+
+    not_started = Goroutine(id=4, currentLoc=loc("main.startWorkers.gowrap1", 282, 0x4FBD40),
+                            userCurrentLoc=loc("main.startWorkers.gowrap1", 282, 0x4FBD40),
+                            startLoc=loc("runtime/pprof.Do", 53, 0x4F7E20))
+    assert goroutine_note(not_started).startswith("goroutine 4 has not started yet: next would run its whole body")
+    running_wrapper = Goroutine(id=4, threadID=7, currentLoc=not_started.currentLoc)
+    assert goroutine_note(running_wrapper) == ""
+    parked = Goroutine(id=5, currentLoc=loc("runtime.gopark", 435, 0x43A000),
+                       userCurrentLoc=loc("main.startWorkers.func1", 285, 0x4FBC00))
+    assert "is in runtime code (runtime.gopark)" in goroutine_note(parked)
+    assert "main.startWorkers.func1() main.go:285" in goroutine_note(parked)
+    in_user_code = Goroutine(id=6, threadID=9, currentLoc=loc("main.hit", 296, 0x4FBE33),
+                             userCurrentLoc=loc("main.hit", 296, 0x4FBE33))
+    assert goroutine_note(in_user_code) == ""
 
 
 async def test_other_goroutines_at_breakpoints_are_all_shown(prog: str, tmp_path: Path, line_of: Callable[[str], int]) -> None:

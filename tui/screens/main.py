@@ -32,7 +32,7 @@ from textual.widgets import Input, Tab, Tabs
 from godbg_tui.adapters import events as ev
 from godbg_tui.adapters.commands import CommandError, CommandResult
 from godbg_tui.adapters.dlv.client import DelveError, ListGoroutinesOut
-from godbg_tui.adapters.dlv.types import Breakpoint, ListGoroutinesFilter, LoadConfig, Location, Variable
+from godbg_tui.adapters.dlv.types import Breakpoint, Goroutine, ListGoroutinesFilter, LoadConfig, Location, Variable
 from godbg_tui.adapters.session import DebugSession, SessionError
 from godbg_tui.adapters.store import ProjectState
 from godbg_tui.adapters.values import summary
@@ -116,6 +116,29 @@ def location_text(loc: Location | None) -> str:
         return "unknown location"
     fn = loc.function.name if loc.function and loc.function.name else f"0x{loc.pc:x}"
     return f"{fn}() {os.path.basename(loc.file)}:{loc.line}" if loc.file else f"{fn}()"
+
+
+_GO_WRAPPER = re.compile(r"\.gowrap\d+$")
+
+
+def goroutine_note(g: Goroutine) -> str:
+    """A warning for switching to a goroutine where `next` would not do what it seems to.
+
+    A goroutine that has not run yet sits at the entry of its go statement's wrapper
+    (``main.startWorkers.gowrap1``): next steps over the call that *is* its whole body, and
+    never stops if that body loops forever. In runtime code next and step walk the runtime.
+    """
+    loc = g.currentLoc
+    name = loc.function.name if loc.function else ""
+    where = location_text(g.userCurrentLoc) if g.userCurrentLoc.function else ""
+    if _GO_WRAPPER.search(name) and not g.threadID:
+        body = location_text(g.startLoc) if g.startLoc.function else "its function"
+        return (f"goroutine {g.id} has not started yet: next would run its whole body ({body}) and "
+                "stops only if that returns; s steps into it, or set a breakpoint in it and continue")
+    if name.startswith(("runtime.", "runtime/")) and where and g.userCurrentLoc.pc != loc.pc:
+        return (f"goroutine {g.id} is in runtime code ({name}): next and step walk the runtime; "
+                f"its own code is at {where}: set a breakpoint there and continue")
+    return ""
 
 
 def breakpoint_mark(bp: Breakpoint) -> str:
@@ -881,6 +904,11 @@ class MainScreen(Screen[None]):
     def _goroutine_selected(self, message: GoroutineList.Selected) -> None:
         message.stop()
         self.run_command(f"goroutine {message.goroutine_id}", echo=False)
+        chosen = next((g for g in self.goroutines.goroutines if g.id == message.goroutine_id), None)
+        note = goroutine_note(chosen) if chosen is not None else ""
+        if note:
+            self.console.message("warning", note)
+            self.notify(note, severity="warning", timeout=8)
 
     @on(VariablesTree.AddWatch)
     def _add_watch(self, message: VariablesTree.AddWatch) -> None:
