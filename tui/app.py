@@ -268,14 +268,16 @@ class GodbgApp(App[int]):
             self._remember_session(self.session.spec if self.session is not None else None)
             self._after_first_stop()
 
+    @work(group="store", thread=True, exit_on_error=False)
     def _remember_session(self, spec: LaunchSpec | None) -> None:
-        """A session that reached its first stop goes to the top of the launcher's recent list."""
+        """A session that reached its first stop goes to the top of the launcher's recent list
+        (in a thread: two fsyncs on a busy disk must not delay the first stop's repaint)."""
         if spec is None:
             return
         try:
             self.recent_store.add(spec)
         except OSError as exc:
-            self.main_screen.console.message("warning", f"could not save recent sessions: {exc.strerror}")
+            self.call_from_thread(self.main_screen.console.message, "warning", f"could not save recent sessions: {exc.strerror}")
 
     @property
     def session_closed(self) -> bool:

@@ -402,7 +402,8 @@ async def test_after_dlv_dies_r_starts_a_new_session(go_bin, dlv_path, tmp_path,
             def answered() -> bool:
                 screen.console.flush()
                 started = app.session is not dead and app.session.phase == Phase.STOPPED
-                return started or "» error: " in screen.console.text
+                # Errors of the dead session (a pane refresh that met it) came before; only the new one's count.
+                return started or "» error: " in screen.console.text.rpartition("new session")[2]
 
             await async_wait_until(answered, timeout=60)
             assert app.session is not dead and app.session.phase == Phase.STOPPED, screen.console.text

@@ -188,8 +188,12 @@ def test_hostile_output_cannot_break_a_real_terminal(tmp_path, dlv_path):
         screen = terminal.screen()
         assert terminal.alternate_on(), "the program's ESC[?1049l did not reach the terminal"
         assert terminal.tmux("display", "-p", "-t", "t", "#{pane_title}") == title, "nor did its OSC title"
-        lines = screen.splitlines()
-        assert "│ running" in next(l for l in reversed(lines) if " │ " in l), "the status bar is still on its line"
+
+        def status_line() -> str:
+            return next((line for line in reversed(terminal.screen().splitlines()) if " │ " in line), "")
+
+        # The output and the run state are separate repaints: wait for the state, on its line.
+        wait_until(lambda: "│ running" in status_line(), timeout=10, message="the status bar on its line, running")
         assert "漢字" in screen and "SHOULD-NOT-BE-RED" in screen
         drawn = terminal.tmux("capture-pane", "-p", "-e", "-t", "t")
         assert "pwned" not in drawn and "\x1b[31mSHOULD-NOT-BE-RED" not in drawn

@@ -74,8 +74,8 @@ async def test_directory_left_by_a_killed_godbg_is_swept_at_the_next_start(go_bi
         child.wait()
     left = private_dir_of(started["address"])
     await async_wait_until(lambda: not alive(started["dlv"]), message="dlv to die with its parent")
-    assert left.is_dir() and left.name.startswith(f"godbg-{child.pid}-")
-
+    assert left.name.startswith(f"godbg-{child.pid}-")
+    # Any dlv start sweeps, a parallel test run's too: the directory may be gone already.
     server = await start_dlv(LaunchSpec("exec", program=str(go_bin["attachee"]), dlv_path=str(dlv_path)))
     try:
         assert not left.exists()

@@ -110,6 +110,7 @@ async def test_recent_sessions_are_offered_at_the_next_start(go_bin, dlv_path, t
     async with first.run_test(size=(120, 36)):
         try:
             await async_wait_until(lambda: first.stops_seen >= 1, timeout=60)
+            await async_wait_until(lambda: (tmp_path / "recent.json").exists(), timeout=10)  # written off the UI thread
         finally:
             await first.end_session()
     again = GodbgApp(None, state_dir=tmp_path)
