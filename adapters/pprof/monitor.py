@@ -61,13 +61,19 @@ class HeapMonitor:
         self.session = session
         self.history = HeapHistory()
         self.counters: HeapCounters | None = None
-        self.endpoint: str | None = base_url(pprof_url) if pprof_url else None
-        self.endpoint_given = pprof_url is not None
+        self.endpoint: str | None = None
+        self.endpoint_given = False
+        self.status = ""
+        if pprof_url:
+            try:
+                self.endpoint = base_url(pprof_url)
+                self.endpoint_given = True
+            except PprofHTTPError as exc:
+                self.status = f"--pprof ignored: {exc}; looking for the program's own listener"
         self.min_interval = max(MIN_POLL_INTERVAL, min_interval)
         self.max_buckets = max_buckets
         self.on_update = on_update
         self.visible = False
-        self.status = ""
         self.busy = ""
         self.poll_interval = self.min_interval
         self.last_poll_seconds = 0.0

@@ -182,3 +182,25 @@ async def test_while_running_the_header_names_the_pprof_endpoint(go_bin, dlv_pat
             await session.halt()
             await async_wait_until(lambda: view.query_one("#heap-spark").data, message="a sparkline point per stop")
             tg.cancel_scope.cancel()
+
+
+async def test_running_without_a_pprof_endpoint_the_view_says_how_to_get_sites(go_bin, dlv_path):
+    spec = LaunchSpec(mode="exec", program=str(go_bin["leaky"]), args=("-pprof-after", "1h"), dlv_path=str(dlv_path))
+    async with DebugSession(spec) as session:
+        app = HeapApp(session)
+        async with app.run_test(size=(80, 24)) as pilot, anyio.create_task_group() as tg:
+            screen = app.open_heap()
+            await pilot.pause()
+            view = screen.query_one(HeapView)
+            tg.start_soon(session.continue_)
+            await async_wait_until(lambda: session.phase == Phase.RUNNING)
+            status = view.query_one("#heap-status", Static)
+            await async_wait_until(lambda: "no pprof endpoint" in str(status.render()), timeout=10)
+            assert 'import _ "net/http/pprof"' in str(status.render()) and screen.monitor.requests == 0
+            await session.halt()
+            tg.cancel_scope.cancel()
+
+
+def test_a_malformed_pprof_url_is_reported_not_raised():
+    monitor = HeapMonitor(None, pprof_url="not a url")  # type: ignore[arg-type]  # no session needed
+    assert monitor.endpoint is None and not monitor.endpoint_given and "--pprof ignored" in monitor.status
