@@ -186,6 +186,26 @@ class GoroutineFilters:
     labels: tuple[str, ...] = ()
     running: bool | None = None
 
+    @classmethod
+    def parse(cls, text: str, *, user_only: bool = True) -> GoroutineFilters:
+        """The filter a user types: words AND-ed, each a user-location substring, ``-word``
+        excluding one, ``k=v`` (or ``k=``) a pprof label, ``:running`` / ``:parked`` the
+        thread state (locations are "file:line in function", so they hold no ``=``)."""
+        with_locations: list[tuple[str, str]] = []
+        without_locations: list[tuple[str, str]] = []
+        labels: list[str] = []
+        running: bool | None = None
+        for word in text.split():
+            if word in (":running", ":parked"):
+                running = word == ":running"
+            elif "=" in word:
+                labels.append(word[:-1] if word.endswith("=") else word)
+            elif word.startswith("-") and len(word) > 1:
+                without_locations.append(("userloc", word[1:]))
+            elif word != "-":
+                with_locations.append(("userloc", word))
+        return cls(user_only, tuple(with_locations), tuple(without_locations), tuple(labels), running)
+
     def to_delve(self) -> list[ListGoroutinesFilter]:
         out = [ListGoroutinesFilter(Kind=GOROUTINE_FIELD["user"])] if self.user_only else []
         for negated, pairs in ((False, self.with_locations), (True, self.without_locations)):

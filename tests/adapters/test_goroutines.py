@@ -131,6 +131,19 @@ def test_filters_translate_to_delve_and_groups_to_member_filters():
         member_filters("nowhere", "x")
 
 
+def test_typed_filter_words_become_locations_exclusions_labels_and_thread_state():
+    f = GoroutineFilters.parse("  worker -net/http wave=1 tenant= :parked - ")
+    assert f == GoroutineFilters(
+        user_only=True,
+        with_locations=(("userloc", "worker"),),
+        without_locations=(("userloc", "net/http"),),
+        labels=("wave=1", "tenant"),
+        running=False,
+    )
+    assert GoroutineFilters.parse(":running", user_only=False) == GoroutineFilters(user_only=False, running=True)
+    assert GoroutineFilters.parse("") == GoroutineFilters()
+
+
 def test_location_groups_match_exactly_where_delves_substring_filter_over_matches():
     key = "/src/main.go:12 in main.f"
     inner = Goroutine(userCurrentLoc=loc("/src/main.go", 12, "main.f"))

@@ -203,7 +203,7 @@ async def test_count_is_shown_before_the_pages_are(go_bin, dlv_path, marker_line
             await loaded(view)
             assert view.status_text == f"{len(view.goroutines)} loaded of {user:,}, more… (user only)"
             assert view.border_subtitle == view.status_text
-            await pilot.press("u")
+            await pilot.press("U")
             await async_wait_until(lambda: view.count is not None and view.goroutines and not view.fetching)
             assert view.status_text == f"{len(view.goroutines)} loaded of {view.count.live:,}, more…"
 
@@ -222,7 +222,7 @@ async def test_keys_answer_while_a_page_is_on_its_way(go_bin, dlv_path, marker_l
             await pilot.press("enter")
             await pilot.pause()
             assert app.selected == [view.goroutines[2].id]
-            await pilot.press("u")
+            await pilot.press("U")
             assert not view.user_only and not view.goroutines
             fetch.release()
             await loaded(view)
@@ -240,14 +240,14 @@ async def test_user_toggle_changes_the_count(go_bin, dlv_path, marker_line):
             await async_wait_until(lambda: view.total is not None)
             user_total = view.total
             assert user_total == len(await all_ids(session, [USER_FILTER])) == 10 + 7
-            await pilot.press("u")
+            await pilot.press("U")
             await async_wait_until(lambda: view.total is not None and not view.user_only)
             everything = await all_ids(session, [])
             assert view.total == len(everything) > user_total
             assert [g.id for g in view.goroutines] == everything
             assert any(g.userCurrentLoc.function and g.userCurrentLoc.function.name.startswith("runtime.")
                        for g in view.goroutines)
-            await pilot.press("u")
+            await pilot.press("U")
             await async_wait_until(lambda: view.total is not None and view.user_only)
             assert view.total == user_total
 
@@ -272,6 +272,15 @@ async def test_text_filter_keeps_paging_through_empty_pages(go_bin, dlv_path, ma
             assert {goroutine_state(g, session.go_version) for g in view.goroutines} == {"sync.Mutex.Lock"}
             assert all("mutex.go" in r and "Lock" in r for r in visible(view)[:2])
             assert "location contains 'mutex'" in view.status_text
+
+            await pilot.press("slash", "ctrl+u", *"-blockedOnChan :parked", "enter")
+            await async_wait_until(lambda: view.total is not None, message="excluding listing complete")
+            assert view.filters()[1:] == [
+                ListGoroutinesFilter(Kind=GOROUTINE_FIELD["userloc"], Negated=True, Arg="blockedOnChan"),
+                ListGoroutinesFilter(Kind=GOROUTINE_FIELD["running"], Negated=True),
+            ]
+            assert view.total == 6, [goroutine_state(g, session.go_version) for g in view.goroutines]
+            assert "(user only, location without 'blockedOnChan', parked)" in view.status_text
 
 
 async def test_enter_posts_selected_with_the_cursor_goroutine(go_bin, dlv_path, marker_line):

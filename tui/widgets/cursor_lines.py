@@ -155,16 +155,16 @@ class CursorLines(ScrollView, can_focus=False):
                 self.post_message(self.Activated(index))
 
 
-def cursor_bindings(prefix: str, *, letters: bool = False) -> list[BindingType]:
-    """The movement keys of a CursorPane, with binding ids under ``prefix``; ``letters`` adds g/G."""
-    first, last = ("home,g", "end,G") if letters else ("home", "end")
+def cursor_bindings(prefix: str) -> list[BindingType]:
+    """The movement keys of a CursorPane, with binding ids under ``prefix`` (no letters: the
+    debugger's single-letter keys are global)."""
     return [
         Binding("up", "cursor_up", "Up", show=False, id=f"{prefix}.cursor-up"),
         Binding("down", "cursor_down", "Down", show=False, id=f"{prefix}.cursor-down"),
         Binding("pageup", "page_up", "Page up", show=False, id=f"{prefix}.page-up"),
         Binding("pagedown", "page_down", "Page down", show=False, id=f"{prefix}.page-down"),
-        Binding(first, "first", "First", show=False, id=f"{prefix}.first"),
-        Binding(last, "last", "Last", show=False, id=f"{prefix}.last"),
+        Binding("home", "first", "First", show=False, id=f"{prefix}.first"),
+        Binding("end", "last", "Last", show=False, id=f"{prefix}.last"),
     ]
 
 

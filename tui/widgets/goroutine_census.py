@@ -169,7 +169,8 @@ class GoroutineCensusView(CursorPane):
 
     Message: ``Selected(goroutine_id)`` on enter on a member, waiter or bucket.
     Keys: 1-6 group by userloc/curloc/goloc/startloc/label KEY/running, G cycles;
-    u user-only; / location filter (words AND-ed, -word excludes); l label k=v filter;
+    u (or U) user-only; / typed filter (GoroutineFilters.parse: location words, -word
+    excludes, k=v labels, :running/:parked); l label k=v filter;
     r running → parked → any; w members longest waiting first (says whether durations
     or only the waitSince order are known); enter expand a group / page / select;
     s identical-stack buckets; c waiters of a channel; e export to Markdown;
@@ -187,7 +188,7 @@ class GoroutineCensusView(CursorPane):
         ),
         Binding("G", "cycle_grouping", "Grouping", id="census.cycle-grouping",
                 tooltip="Group by user location → current → go statement → start → label → running"),
-        Binding("u", "toggle_user", "User only", id="census.user-only",
+        Binding("u,U", "toggle_user", "User only", id="census.user-only",
                 tooltip="Count only user goroutines, or runtime ones too"),
         Binding("slash", "prompt('filter')", "Filter", id="census.filter",
                 tooltip="Only goroutines whose user location contains words (-word: does not)"),
@@ -257,13 +258,13 @@ class GoroutineCensusView(CursorPane):
 
     @property
     def filters(self) -> GoroutineFilters:
-        words = self.location_filter.split()
+        typed = GoroutineFilters.parse(self.location_filter, user_only=self.user_only)
         return GoroutineFilters(
             user_only=self.user_only,
-            with_locations=tuple(("userloc", w) for w in words if not w.startswith("-")),
-            without_locations=tuple(("userloc", w[1:]) for w in words if w.startswith("-") and len(w) > 1),
-            labels=(self.label_filter,) if self.label_filter else (),
-            running=self.running_filter,
+            with_locations=typed.with_locations,
+            without_locations=typed.without_locations,
+            labels=typed.labels + ((self.label_filter,) if self.label_filter else ()),
+            running=self.running_filter if self.running_filter is not None else typed.running,
         )
 
     # ----- census -----
@@ -464,7 +465,7 @@ class GoroutineCensusView(CursorPane):
     def action_prompt(self, kind: str) -> None:
         self._prompt_kind = kind
         self._prompt.placeholder = {
-            "filter": "user location contains… (words AND-ed, -word excludes; Enter apply, empty clears)",
+            "filter": "location words, -word excludes, k=v label, :running/:parked (Enter apply, empty clears)",
             "labelfilter": "only goroutines with label k=v, or with key k (Enter apply, empty clears)",
             "channel": "channel expression, e.g. main.jobs (Enter list waiters, Esc cancel)",
             "label": "label key to group by, e.g. tenant (Enter apply, Esc cancel)",

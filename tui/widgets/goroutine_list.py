@@ -24,7 +24,7 @@ from textual.widgets import Input
 
 from godbg_tui.adapters.dlv.client import ListGoroutinesOut
 from godbg_tui.adapters.dlv.types import GOROUTINE_FIELD, Goroutine, ListGoroutinesFilter, Stackframe
-from godbg_tui.adapters.goroutines import GoroutineCount, goroutine_state
+from godbg_tui.adapters.goroutines import GoroutineCount, GoroutineFilters, goroutine_state
 from godbg_tui.tui.widgets.cursor_lines import CursorLines, CursorPane, cursor_bindings
 
 FetchPage = Callable[[int, int, list[ListGoroutinesFilter]], Awaitable[ListGoroutinesOut]]
@@ -200,23 +200,24 @@ class GoroutineList(CursorPane):
     shown as the last row and as ``border_subtitle``).
 
     Message: ``Selected(goroutine_id)`` on enter (or double click).
-    Keys: up/down/pageup/pagedown/home/end (g/G) move; enter select; right shows
-    the goroutine's stack under it (``stack_depth`` frames), left folds it; u toggle
-    user goroutines only (Delve filter 7, on by default); / filter by user location
-    substring (Delve filter 2; empty clears). Worker groups "goroutines" (pages,
+    Keys: up/down/pageup/pagedown/home/end move; enter select; right shows
+    the goroutine's stack under it (``stack_depth`` frames), left folds it; U toggles
+    user goroutines only (Delve filter 7, on by default; capital, as the debugger
+    keeps u for "frame up"); / filters (GoroutineFilters.parse: user-location words,
+    -word excluding, k=v labels, :running / :parked; empty clears). Worker groups "goroutines" (pages,
     exclusive), "goroutine-count" and "goroutine-stack", cancelled by reload/clear.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        *cursor_bindings("goroutines", letters=True),
+        *cursor_bindings("goroutines"),
         Binding("enter", "select", "Switch", id="goroutines.select", tooltip="Switch to this goroutine"),
         Binding("right", "expand_stack", "Stack", id="goroutines.expand-stack",
                 tooltip="Show this goroutine's stack under it"),
         Binding("left", "collapse_stack", "Fold", show=False, id="goroutines.collapse-stack"),
-        Binding("u", "toggle_user", "User only", id="goroutines.user-only",
+        Binding("U", "toggle_user", "User only", id="goroutines.user-only",
                 tooltip="Show only user goroutines, or runtime ones too"),
         Binding("slash", "open_filter", "Filter", id="goroutines.filter",
-                tooltip="Only goroutines whose user location contains a text"),
+                tooltip="Location words (-word excludes), k=v labels, :running or :parked"),
         Binding("escape", "close_filter", "Close filter", show=False, id="goroutines.close-filter"),
     ]
 
@@ -257,7 +258,8 @@ class GoroutineList(CursorPane):
         self.count: GoroutineCount | None = None
         self._rows.go_version = go_version
         self._prompt = Input(
-            id="goroutine-filter", classes="pane-prompt", placeholder="user location contains… (Enter apply, Esc cancel)"
+            id="goroutine-filter", classes="pane-prompt",
+            placeholder="location words, -word excludes, k=v label, :running/:parked (Enter apply, Esc cancel)",
         )
         self._extra_filters: list[ListGoroutinesFilter] = []
         self._next = -1
@@ -303,12 +305,13 @@ class GoroutineList(CursorPane):
     def status_text(self) -> str:
         return self._rows.error or self._rows.status_line
 
+    def parsed_filter(self) -> GoroutineFilters:
+        """User-only and the typed filter (see GoroutineFilters.parse for its words)."""
+        return GoroutineFilters.parse(self.text_filter, user_only=self.user_only)
+
     def filters(self) -> list[ListGoroutinesFilter]:
-        """What is sent to Delve: user-only, the text filter, then the shell's extra filters."""
-        out = [USER_FILTER] if self.user_only else []
-        if self.text_filter:
-            out.append(ListGoroutinesFilter(Kind=GOROUTINE_FIELD["userloc"], Arg=self.text_filter))
-        return out + self._extra_filters
+        """What is sent to Delve: user-only, the typed filter, then the shell's extra filters."""
+        return self.parsed_filter().to_delve() + self._extra_filters
 
     def reload(
         self,
@@ -445,11 +448,13 @@ class GoroutineList(CursorPane):
         self._set_status(f"{loaded}, more…{self._filter_note()}")
 
     def _filter_note(self) -> str:
-        notes = []
-        if self.user_only:
-            notes.append("user only")
-        if self.text_filter:
-            notes.append(f"location contains {self.text_filter!r}")
+        f = self.parsed_filter()
+        notes = ["user only"] if f.user_only else []
+        notes += [f"location contains {text!r}" for _, text in f.with_locations]
+        notes += [f"location without {text!r}" for _, text in f.without_locations]
+        notes += [f"label {label}" for label in f.labels]
+        if f.running is not None:
+            notes.append("running" if f.running else "parked")
         return f" ({', '.join(notes)})" if notes else ""
 
     def _set_status(self, text: str) -> None:
