@@ -11,12 +11,13 @@ from pprof_support import Leaky
 from support import async_wait_until
 
 from godbg_tui.adapters.dlv.launcher import LaunchSpec
-from godbg_tui.adapters.events import Phase
+from godbg_tui.adapters.events import Phase, Stopped
 from godbg_tui.adapters.pprof.counters import read_counters
 from godbg_tui.adapters.pprof.endpoint import discover_pprof, listening_sockets
 from godbg_tui.adapters.pprof.gctrace import with_gctrace
 from godbg_tui.adapters.pprof.history import HeapSource
 from godbg_tui.adapters.pprof.http_source import PprofHTTPError, fetch_heap, http_get
+from godbg_tui.adapters.pprof import monitor as monitor_module
 from godbg_tui.adapters.pprof.monitor import NO_ENDPOINT_HINT, HeapMonitor
 from godbg_tui.adapters.pprof.profile import decode_profile
 from godbg_tui.adapters.pprof.report import top_table
@@ -113,6 +114,36 @@ async def test_http_is_never_sent_while_stopped_and_is_cancelled_on_stop(leaky):
         assert time.monotonic() - started < 0.6
         await async_wait_until(lambda: monitor.counters is not None, timeout=10)
         assert monitor.requests == requests, "the monitor sent HTTP while the target was stopped"
+
+
+async def test_a_request_in_flight_when_the_target_stops_is_cancelled_within_0_6_s(leaky, monkeypatch):
+    """The monitor's request is kept in flight (a 20 s delta profile) so the stop surely lands during it."""
+    in_flight = anyio.Event()
+    ended: list[tuple[float, str]] = []
+
+    async def slow_fetch(base: str, *, timeout: float) -> bytes:
+        in_flight.set()
+        try:
+            response = await http_get(base + "/debug/pprof/heap?seconds=20", timeout=60)
+        except BaseException:
+            ended.append((time.monotonic(), "cancelled"))
+            raise
+        ended.append((time.monotonic(), "completed"))
+        return response.body
+
+    monkeypatch.setattr(monitor_module, "fetch_heap", slow_fetch)
+    async with leaky() as (target, tg):
+        s, monitor = target.session, target.monitor
+        stopped_at: list[float] = []
+        s.subscribe(lambda e: isinstance(e, Stopped) and stopped_at.append(time.monotonic()))
+        monitor.set_visible(True)
+        tg.start_soon(s.continue_)
+        with anyio.fail_after(30):
+            await in_flight.wait()
+        await s.halt()
+        await async_wait_until(lambda: ended, timeout=5)
+        assert ended[0][1] == "cancelled" and stopped_at
+        assert ended[0][0] - stopped_at[0] <= 0.6
 
 
 async def test_leaking_site_is_flagged_from_http_polling(leaky):
