@@ -19,7 +19,6 @@ packed and unpacked repeated fields, 10-byte negative varints (delta and
 from __future__ import annotations
 
 import gc
-import gzip
 import re
 import zlib
 from collections import Counter
