@@ -20,7 +20,7 @@ from godbg_tui.adapters.dlv.types import GOROUTINE_FIELD, ListGoroutinesFilter
 from godbg_tui.adapters.session import DebugSession
 from godbg_tui.adapters.goroutines import WAIT_REASONS, count_goroutines, goroutine_state
 from godbg_tui.tui.widgets.cursor_lines import CursorLines, CursorPane, cursor_bindings
-from godbg_tui.tui.widgets.goroutine_list import PAGE_SIZE, USER_FILTER, GoroutineList
+from godbg_tui.tui.widgets.goroutine_list import MAX_ROWS, PAGE_SIZE, USER_FILTER, GoroutineList
 
 
 class CountingFetch:
@@ -54,8 +54,10 @@ class CountingFetch:
 
 
 class GoroutinesApp(App[None]):
-    def __init__(self, fetch, go_version, page_size: int = PAGE_SIZE, fetch_count=None, fetch_stack=None) -> None:
+    def __init__(self, fetch, go_version, page_size: int = PAGE_SIZE, fetch_count=None, fetch_stack=None,
+                 max_rows: int = MAX_ROWS) -> None:
         super().__init__()
+        self.max_rows = max_rows
         self.fetch = fetch
         self.fetch_count = fetch_count
         self.fetch_stack = fetch_stack
@@ -65,7 +67,7 @@ class GoroutinesApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield GoroutineList(self.fetch, fetch_count=self.fetch_count, fetch_stack=self.fetch_stack,
-                            go_version=self.go_version, page_size=self.page_size)
+                            go_version=self.go_version, page_size=self.page_size, max_rows=self.max_rows)
 
     def on_mount(self) -> None:
         self.query_one(GoroutineList).focus()
@@ -187,6 +189,26 @@ async def test_next_page_is_prefetched_before_the_cursor_reaches_the_end(go_bin,
             assert view.cursor_goroutine.id == expected[first]
             await pilot.press("up")
             assert view.cursor_goroutine.id == expected[first - 1]
+
+
+async def test_paging_stops_at_max_rows_and_says_what_to_do(go_bin, dlv_path, marker_line):
+    async with prog_in_ready(go_bin, dlv_path, marker_line, 1000) as session:
+        fetch = CountingFetch(session)
+        async with goroutine_pane(session, fetch, max_rows=450) as (app, pilot, view):
+            while not view.capped:
+                await pilot.press("end")
+                await loaded(view)
+                assert len(fetch.calls) <= 3
+            assert 450 <= len(view.goroutines) < 450 + PAGE_SIZE and view.total is None
+            calls = len(fetch.calls)
+            await pilot.press("end", "pagedown", "end")
+            await pilot.pause()
+            assert len(fetch.calls) == calls and not view.fetching
+            assert view.cursor_goroutine is view.goroutines[-1]
+            assert f"{len(view.goroutines):,} loaded: the first 450 only, narrow them with /" in view.status_text
+            await pilot.press("slash", *"mutex", "enter")
+            await async_wait_until(lambda: view.total == 2, message="narrowed below the cap")
+            assert not view.capped and view.status_text.startswith("2 goroutines")
 
 
 async def test_count_is_shown_before_the_pages_are(go_bin, dlv_path, marker_line):

@@ -33,6 +33,7 @@ FetchStack = Callable[[int, int], Awaitable[list[Stackframe]]]
 
 PAGE_SIZE = 200
 STACK_DEPTH = 16
+MAX_ROWS = 50_000  # ≈ 1.7 KB a decoded goroutine: ~85 MB, inside the TUI's 250 MB budget
 
 USER_FILTER = ListGoroutinesFilter(Kind=GOROUTINE_FIELD["user"])
 
@@ -178,7 +179,7 @@ class GoroutineList(CursorPane):
 
     Constructor: ``GoroutineList(fetch_page, *, fetch_count=None, fetch_stack=None,
     stack_depth=16, go_version=(0,0,0), page_size=200, prefetch_rows=page_size//2,
-    fetch_timeout=60, id, classes)``:
+    max_rows=50_000, fetch_timeout=60, id, classes)``:
     - ``fetch_page(start, count, filters)`` is ListGoroutines (e.g. ``lambda s, c, f:
       session.goroutines(s, c, filters=f)``);
     - ``fetch_count()`` (optional) returns the runtime's GoroutineCount (e.g. ``lambda:
@@ -192,7 +193,8 @@ class GoroutineList(CursorPane):
     some, at once), marks ``selected_id`` with ``*``. The next page is fetched in
     the background once the cursor or the view comes within ``prefetch_rows`` of
     the end of what is loaded, so scrolling rarely waits; nothing fetches further
-    ahead than that. ``filters`` are extra Delve filters AND-ed with the pane's own
+    ahead than that, and paging stops at ``max_rows`` (a million goroutines are
+    never all held: the status says to filter or use the census). ``filters`` are extra Delve filters AND-ed with the pane's own
     (None keeps the previous extra filters). ``clear()`` empties it (e.g. while
     the target runs). Properties: ``goroutines`` (loaded), ``total`` (None until the
     last page), ``count`` (the runtime's count, None until known), ``fetching``,
@@ -238,6 +240,7 @@ class GoroutineList(CursorPane):
         go_version: tuple[int, int, int] = (0, 0, 0),
         page_size: int = PAGE_SIZE,
         prefetch_rows: int | None = None,
+        max_rows: int = MAX_ROWS,
         fetch_timeout: float = 60.0,
         id: str | None = None,
         classes: str | None = None,
@@ -251,6 +254,7 @@ class GoroutineList(CursorPane):
         self.stack_depth = stack_depth
         self.page_size = page_size
         self.prefetch_rows = prefetch_rows if prefetch_rows is not None else max(1, page_size // 2)
+        self.max_rows = max_rows
         self.fetch_timeout = fetch_timeout
         self.user_only = True
         self.text_filter = ""
@@ -263,7 +267,7 @@ class GoroutineList(CursorPane):
         )
         self._extra_filters: list[ListGoroutinesFilter] = []
         self._next = -1
-        self._loading = False
+        self._fetching = False
         self._generation = 0
 
     def compose(self) -> ComposeResult:
@@ -288,7 +292,7 @@ class GoroutineList(CursorPane):
     @property
     def fetching(self) -> bool:
         """A page is being fetched."""
-        return self._loading
+        return self._fetching
 
     @property
     def cursor_goroutine(self) -> Goroutine | None:
@@ -354,25 +358,32 @@ class GoroutineList(CursorPane):
         self.total = None
         self.count = None
         self._next = -1
-        self._loading = False
+        self._fetching = False
 
     def load_more_if_needed(self) -> None:
         """Fetch further pages when the view or the cursor nears the end of what is loaded."""
-        if self._loading or self._next < 0 or self._rows.error:
+        if self._fetching or self._next < 0 or self._rows.error:
             return
         if self._wants_more():
             self._load_pages()
 
     # ----- paging -----
 
+    @property
+    def capped(self) -> bool:
+        """``max_rows`` are loaded and Delve has more: paging stops here (memory stays bounded)."""
+        return len(self._rows.goroutines) >= self.max_rows and self._next >= 0
+
     def _wants_more(self) -> bool:
         rows = self._rows
+        if self.capped:
+            return False
         height = max(1, rows.scrollable_content_region.height)
         horizon = max(round(rows.scroll_y) + height, rows.cursor + 1) + self.prefetch_rows
         return rows.cursor_rows < horizon
 
     def _load_pages(self) -> None:
-        self._loading = True
+        self._fetching = True
         self.run_worker(
             partial(self._page_loop, self._generation), group="goroutines", exclusive=True, name="goroutine pages"
         )
@@ -400,7 +411,7 @@ class GoroutineList(CursorPane):
                 self._rows.changed()
         finally:
             if generation == self._generation:
-                self._loading = False
+                self._fetching = False
 
     async def _count(self, generation: int) -> None:
         """The runtime's own count, for the status line while pages are still coming (best effort)."""
@@ -445,7 +456,9 @@ class GoroutineList(CursorPane):
                 loaded += f" of {count.live:,}"
             else:
                 loaded += f" of ≤ {count.slots:,}"
-        self._set_status(f"{loaded}, more…{self._filter_note()}")
+        more = (f": the first {self.max_rows:,} only, narrow them with / or count them all with the census"
+                if self.capped else ", more…")
+        self._set_status(f"{loaded}{more}{self._filter_note()}")
 
     def _filter_note(self) -> str:
         f = self.parsed_filter()
