@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import reduce
 from itertools import compress, repeat
-from operator import itemgetter, mul, or_, sub
+from operator import and_, itemgetter, mul, or_, sub
 
 from .profile import Frame, HeapProfile, ValueType, gc_paused
 
@@ -38,6 +38,7 @@ class Granularity(Enum):
 
 
 NodeKey = str | tuple[str, str, int]
+_CHUNK = 8192  # stacks per bulk step of the aggregation: a few ms of C each
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,27 +170,34 @@ def _flat_and_cum(
     ``seenNode`` does), and Σ value × mask adds every node's cum at once:
     the per-stack work is a few big-integer operations with no Python loop
     over frames. Negative values (diffs) are summed apart and subtracted.
+    Stacks go in chunks so that no single C call holds the GIL for long
+    (this runs in a worker thread beside the UI).
     """
     width = max(total.bit_length(), 1)
     loc_mask = [reduce(or_, (1 << (width * n) for n in nodes), 0) for nodes in loc_nodes]
     leaf_mask = [1 << (width * nodes[0]) if nodes else 0 for nodes in loc_nodes]
-    chosen = list(map(bool, col))
+    chosen = list(map(and_, map(bool, col), map(bool, stacks)))  # a value and a frame to give it to
     stacks = list(compress(stacks, chosen))
     values = list(compress(col, chosen))
-    leaves = list(map(leaf_mask.__getitem__, map(itemgetter(0), filter(None, stacks))))
-    if len(leaves) != len(stacks):  # empty stacks carry no node
-        values = [v for v, s in zip(values, stacks) if s]
-        stacks = [s for s in stacks if s]
-    masks = list(map(reduce, repeat(or_), map(map, repeat(loc_mask.__getitem__), stacks)))
-    if values and min(values) < 0:
-        minus = [-v if v < 0 else 0 for v in values]
-        plus = [v if v > 0 else 0 for v in values]
-        flat_sum = _slots(sum(map(mul, plus, leaves)), width, n_nodes)
-        cum_sum = _slots(sum(map(mul, plus, masks)), width, n_nodes)
-        flat_neg = _slots(sum(map(mul, minus, leaves)), width, n_nodes)
-        cum_neg = _slots(sum(map(mul, minus, masks)), width, n_nodes)
-        return list(map(sub, flat_sum, flat_neg)), list(map(sub, cum_sum, cum_neg))
-    return _slots(sum(map(mul, values, leaves)), width, n_nodes), _slots(sum(map(mul, values, masks)), width, n_nodes)
+    signed = bool(values) and min(values) < 0
+    sums = [0, 0, 0, 0]  # flat+, cum+, flat−, cum−
+    mask_of = loc_mask.__getitem__
+    for i in range(0, len(values), _CHUNK):
+        part = stacks[i : i + _CHUNK]
+        leaves = list(map(leaf_mask.__getitem__, map(itemgetter(0), part)))
+        masks = list(map(reduce, repeat(or_), map(map, repeat(mask_of), part)))
+        plus = values[i : i + _CHUNK]
+        if signed:
+            minus = [-v if v < 0 else 0 for v in plus]
+            plus = [v if v > 0 else 0 for v in plus]
+            sums[2] += sum(map(mul, minus, leaves))
+            sums[3] += sum(map(mul, minus, masks))
+        sums[0] += sum(map(mul, plus, leaves))
+        sums[1] += sum(map(mul, plus, masks))
+    flat, cum, flat_neg, cum_neg = (_slots(s, width, n_nodes) for s in sums)
+    if signed:
+        return list(map(sub, flat, flat_neg)), list(map(sub, cum, cum_neg))
+    return flat, cum
 
 
 def _slots(packed: int, width: int, count: int) -> list[int]:

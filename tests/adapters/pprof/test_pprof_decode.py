@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
@@ -197,6 +198,7 @@ def test_location_ids_past_one_byte_and_stacks_past_127_bytes_take_the_general_p
 )
 def test_flat_and_cum_equal_pprof_rules_on_any_profile(loc_frames, samples):
     """flat = leaf node; cum = each node once per stack (recursion and inlining included); empty stacks count nowhere."""
+    from godbg_tui.adapters.pprof import report
     from godbg_tui.adapters.pprof.profile import HeapProfile, ValueType
     from godbg_tui.adapters.pprof.report import Granularity, aggregate
 
@@ -206,7 +208,8 @@ def test_flat_and_cum_equal_pprof_rules_on_any_profile(loc_frames, samples):
     values = [v for _, v in samples]
     profile = HeapProfile((ValueType("inuse_space", "bytes"),), frames, locations, stacks, [values])
     for granularity in Granularity:
-        agg = aggregate(profile, "inuse_space", granularity)
+        with patch.object(report, "_CHUNK", 4):  # several chunks, and a last partial one
+            agg = aggregate(profile, "inuse_space", granularity)
         node = {k: i for i, k in enumerate(agg.keys)}
         flat = [0] * len(agg.keys)
         cum = [0] * len(agg.keys)
