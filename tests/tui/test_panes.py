@@ -110,6 +110,38 @@ async def test_console_writes_many_lines_in_few_batches() -> None:
         assert pane.text.splitlines()[-1] == "output line 1999"
 
 
+async def test_console_grows_at_the_bottom_without_a_new_layout() -> None:
+    """Once the log overflows, appending only moves the scrollbar thumb and keeps the end in view."""
+    pane = ConsolePane()
+    app = Host(pane)
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = pane.output_log
+        pane.command_output("\n".join(f"line {i:03d}" for i in range(100)))
+        await async_wait_until(lambda: pane.lines_written == 100)
+        await pilot.pause()
+        assert log.show_vertical_scrollbar and log.scroll_y == log.max_scroll_y
+        layouts: list[bool] = []
+        refresh = log.refresh
+
+        def recording(*regions, repaint=True, layout=False, recompose=False):  # type: ignore[no-untyped-def]
+            layouts.append(layout)
+            return refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+        log.refresh = recording  # type: ignore[method-assign]
+        for i in range(100, 110):
+            pane.command_output(f"line {i:03d}")
+            pane.flush()
+        await pilot.pause()
+        assert layouts and not any(layouts), "appending to an overflowing log must not lay the screen out"
+        assert log.virtual_size.height == 110 and log.vertical_scrollbar.window_virtual_size == 110
+        assert log.scroll_y == log.max_scroll_y == 110 - log.scrollable_content_region.height
+        visible = [log.render_line(y).text.strip() for y in range(log.scrollable_content_region.height)]
+        assert visible[-1] == "line 109"
+        pane.command_output("a much longer line than any before it, so the log's width grows " * 2)
+        pane.flush()
+        assert any(layouts), "a wider line may need the horizontal scrollbar: that one is laid out"
+
+
 async def test_console_debugger_messages_are_marked() -> None:
     pane = ConsolePane()
     app = Host(pane)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterable
+from typing import Self
 
 from rich.cells import cell_len
 from rich.highlighter import Highlighter
@@ -19,6 +21,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Log
@@ -78,17 +81,47 @@ class ConsoleHighlighter(Highlighter):
 
 
 class ConsoleLog(Log):
-    """Textual's Log, measuring the width of new lines as they are written.
+    """Textual's Log, appending without a new layout of the screen.
 
-    Log measures them in a thread worker that sets the virtual size a second time (a
-    second layout of the screen) for every write; the console's lines are sanitised and
-    at most MAX_LINE_CHARS long, so measuring them here costs less than starting a thread.
+    Log measures new lines in a thread worker and sets its virtual size twice per write,
+    and each set lays the whole screen out again (every scrollbar repainted). Here the
+    lines (sanitised, at most MAX_LINE_CHARS long) are measured at once, and while the
+    scrollbars stay as they are (the usual case: a long log, growing at the bottom) the
+    new size only moves the vertical scrollbar's thumb.
     """
 
-    def _update_size(self, updates: int, lines: list[str]) -> None:  # type: ignore[override]
-        if lines:
+    def write_lines(self, lines: Iterable[str], scroll_end: bool | None = None) -> Self:
+        at_end = self.is_vertical_scroll_end
+        auto_scroll = self.auto_scroll if scroll_end is None else scroll_end
+        new_lines = [part for line in lines for part in line.splitlines()]
+        start_line = len(self._lines)
+        self._lines.extend(new_lines)
+        if self.max_lines is not None and len(self._lines) > self.max_lines:
+            self._prune_max_lines()
+        if new_lines:
             process = self._process_line
-            self._update_maximum_width(updates, max(cell_len(process(line)) for line in lines))
+            self._width = max(self._width, max(cell_len(process(line)) for line in new_lines))
+        self._set_virtual_size(Size(self._width, self.line_count))
+        self.refresh_lines(start_line, len(new_lines))
+        if auto_scroll and at_end and not self.is_vertical_scrollbar_grabbed:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        else:
+            self.refresh()
+        return self
+
+    def _set_virtual_size(self, size: Size) -> None:
+        old = self.virtual_size
+        unchanged_bars = (
+            self.is_mounted
+            and size.width == old.width
+            and self.show_vertical_scrollbar
+            and old.height > self.container_size.height
+        )
+        if unchanged_bars:
+            self.set_reactive(Log.virtual_size, size)
+            self.vertical_scrollbar.window_virtual_size = size.height
+        else:
+            self.virtual_size = size
 
 
 class ConsolePane(Vertical):
