@@ -481,7 +481,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Frames are coalesced: 30 a second is smooth, and a program stepped by a script or
     # held-down key no longer spends its time repainting states nobody can see.
     os.environ.setdefault("TEXTUAL_FPS", "30")
-    return _run_on_own_loop(plan)
+    from godbg_tui.tui.supervisor import run_supervised
+
+    return run_supervised(lambda: _run_on_own_loop(plan))
 
 
 def make_app(plan: Plan, spec: LaunchSpec | None) -> GodbgApp:

@@ -12,9 +12,11 @@ exits with the child's status (128 + N for a signal, as a shell reports it).
 The parent holds nothing but the terminal: no socket, pipe or pid of dlv (dlv is
 the child's child, and dies with it through PR_SET_PDEATHSIG). Signals:
 
-* sent by the terminal (ctrl+c, ctrl+\\ outside raw mode, a hang-up, a resize): the
-  kernel sends them to the whole foreground process group, so the child has them
-  already; the parent must only outlive the child, never forward a second copy;
+* sent by the terminal (ctrl+c, ctrl+\\ outside raw mode, a resize): the kernel sends
+  them to the whole foreground process group, so the child has them already; the
+  parent must only outlive the child, never forward a second copy;
+* a hang-up (the SSH session died) goes to the session leader only, which is us: it is
+  forwarded (and the child gets SIGHUP anyway if we die: PR_SET_PDEATHSIG);
 * sent with kill(2) to the parent alone (``kill -TERM <pid>``): forwarded;
 * the child stopped (ctrl+z, SIGTSTP): the parent stops too, so the shell sees the job
   stopped and ``fg`` continues both.
@@ -26,6 +28,7 @@ takes them one at a time in a plain loop, no handlers.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import sys
@@ -33,6 +36,7 @@ import termios
 from collections.abc import Callable
 
 SUPERVISED_ENV = "GODBG_SUPERVISED"
+_PR_SET_PDEATHSIG = 1
 
 # What Textual's Linux driver turns on, turned off, then the main screen and the cursor back.
 RESTORE_SEQUENCES = (
@@ -71,6 +75,15 @@ def _terminal_fd() -> int | None:
     return None
 
 
+def _hang_up_with(parent: int) -> None:
+    """The app gets SIGHUP when the supervisor dies (even by SIGKILL): it then quits as on a
+    lost terminal, killing what it launched and detaching from what it attached to."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGHUP, 0, 0, 0)
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGHUP)
+
+
 def run_supervised(run: Callable[[], int]) -> int:
     """Run ``run()`` in a child under a parent that restores the terminal if the child is killed.
 
@@ -89,10 +102,12 @@ def run_supervised(run: Callable[[], int]) -> int:
         with contextlib.suppress(Exception):
             stream.flush()
     old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, WATCHED)
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
         os.environ[SUPERVISED_ENV] = "1"
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+        _hang_up_with(parent)
         return run()
     # The watched signals stay blocked here: the parent only exits after this, and one
     # delivered now (a late hang-up) would end it before it has restored anything.
@@ -116,7 +131,9 @@ def _wait_for(child: int) -> int:
         if info.si_signo == signal.SIGCONT:
             continue
         # si_code <= 0: kill(2), sigqueue(3), tgkill(2) from a process; > 0: the kernel (the tty).
-        if info.si_code <= 0 and info.si_pid != child:
+        # A hang-up is the exception: the kernel sends it to the session leader (us) only.
+        hangup = info.si_signo == signal.SIGHUP and info.si_code > 0
+        if hangup or (info.si_code <= 0 and info.si_pid != child):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child, info.si_signo)
 
