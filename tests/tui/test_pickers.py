@@ -123,6 +123,35 @@ async def test_attach_picker_puts_go_first_and_refreshes(attachee) -> None:
         stop(sleeper)
 
 
+async def test_attach_picker_list_keys_work_while_typing_and_refresh_keeps_the_highlight(attachee) -> None:
+    sleeper = subprocess.Popen(["sleep", "60"])  # not a Go program: never listed first
+    try:
+        app = Host(AttachPicker)
+        async with app.run_test(size=(80, 24)) as pilot:
+            picker = app.screen
+            await async_wait_until(lambda: picker.loaded and len(picker.shown) >= 3, message="process list loaded")
+            field = picker.query_one("#filter", Input)
+            assert picker.focused is field and picker.highlighted_process is picker.shown[0]
+            await pilot.press("down", "down", "up")
+            assert picker.focused is field and picker.highlighted_process is picker.shown[1]
+            await pilot.press("pageup")
+            index = [p.pid for p in picker.shown].index(sleeper.pid)
+            await pilot.press(*["down"] * index)
+            assert index > 0 and picker.focused is field and picker.highlighted_process.pid == sleeper.pid
+            await pilot.press("f5")
+            await async_wait_until(lambda: "reading /proc" not in status_text(picker), message="listed again")
+            assert picker.highlighted_process.pid == sleeper.pid, "F5 keeps the highlighted pid"
+            await type_text(pilot, "zz-no-such-process")
+            await async_wait_until(lambda: not picker.shown, message="nothing matches")
+            assert picker.highlighted_process is None and "nothing matches the filter" in status_text(picker)
+            await pilot.press("enter")
+            assert app.results == []
+            await pilot.press("escape")
+        assert app.results == [None]
+    finally:
+        stop(sleeper)
+
+
 async def test_attach_picker_explains_a_traced_process_instead_of_attaching(go_bin, dlv_path: Path) -> None:
     dlv = subprocess.Popen(
         [str(dlv_path), "exec", str(go_bin["attachee"]), "--headless", "--api-version=2", "--listen=127.0.0.1:0"],
