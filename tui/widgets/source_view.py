@@ -796,6 +796,9 @@ class SourceView(Widget, can_focus=True):
         lines = self._lines
         exec_path = _norm(path) if path else None
         exec_others = {(_norm(p), n) for p, n in others}
+        shown = lines.mode == "source" and lines.doc is not None and lines.doc.path == exec_path
+        if shown and (exec_path, line, exec_others) == (lines.exec_path, lines.exec_line, lines.exec_others) and lines.cursor == line:
+            return  # already on screen (the stop's location, then the same frame from the stack)
         if exec_path != lines.exec_path or exec_others != lines.exec_others or lines.mode != "source":
             lines.refresh()
         else:
