@@ -59,7 +59,10 @@ class Frame:
 class HeapProfile:
     """Unique stacks → values, the one model of a heap profile.
 
-    ``stacks[i]`` is a tuple of indices into ``locations``, leaf first;
+    ``stacks[i]`` is a sequence of indices into ``locations``, leaf first:
+    a tuple, or (from the decoder, when every index is below 255) the bytes
+    of those indices, which are compact and never scanned by the cyclic GC;
+    compare stacks with ``tuple(stack)``.
     ``locations[j]`` is a tuple of indices into ``frames``, innermost inlined
     frame first (profile.proto's Line order). ``values[t][i]`` is the value
     of sample type ``t`` for stack ``i``. ``base[i]`` marks samples of a
@@ -70,7 +73,7 @@ class HeapProfile:
     sample_types: tuple[ValueType, ...]
     frames: list[Frame]
     locations: list[tuple[int, ...]]
-    stacks: list[tuple[int, ...]]
+    stacks: list[Sequence[int]]
     values: Sequence[list[int]]
     base: list[bool] = field(default_factory=list)
     default_sample_type: str = ""
@@ -594,19 +597,20 @@ class _LocationCache(dict):
         return index
 
 
-def _stacks(keys: list[bytes], loc_index: dict[int, int]) -> list[tuple[int, ...]]:
-    """Packed location ids → tuples of location indices.
+def _stacks(keys: list[bytes], loc_index: dict[int, int]) -> list[Sequence[int]]:
+    """Packed location ids → sequences of location indices.
 
     Ids below 128 are one byte, and a translate table maps a whole stack of
-    them in C (0xFF marks an id with no location, or an index that needs
-    more than a byte); other stacks are decoded varint by varint.
+    them to the bytes of their indices in C (0xFF marks an id with no
+    location, or an index that needs more than a byte); other stacks are
+    decoded varint by varint into tuples.
     """
     table = bytearray(b"\xff" * 256)
     for loc_id, index in loc_index.items():
         if loc_id < 0x80 and index < 0xFF:
             table[loc_id] = index
     translated = list(map(bytes.translate, keys, repeat(bytes(table))))
-    stacks = list(map(tuple, translated))
+    stacks: list[Sequence[int]] = translated  # type: ignore[assignment]  # bytes are sequences of ints
     misfits = list(map(or_, map(not_, map(bytes.isascii, keys)), map(bytes.__contains__, translated, repeat(0xFF))))
     if any(misfits):
         by_varint = _LocationCache(loc_index)
@@ -631,11 +635,11 @@ def _run_sums(column: list[int], counts: list[int]) -> list[int]:
 
 
 def _merge_labelled(
-    stacks: list[tuple[int, ...]], columns: list[list[int]], base: list[bool]
-) -> tuple[list[tuple[int, ...]], list[list[int]], list[bool]]:
+    stacks: list[Sequence[int]], columns: list[list[int]], base: list[bool]
+) -> tuple[list[Sequence[int]], list[list[int]], list[bool]]:
     """Merge samples that had string labels into the stacks they share (a rare, slow path)."""
-    seen: dict[tuple[tuple[int, ...], bool], int] = {}
-    out_stacks: list[tuple[int, ...]] = []
+    seen: dict[tuple[Sequence[int], bool], int] = {}
+    out_stacks: list[Sequence[int]] = []
     out_cols: list[list[int]] = [[] for _ in columns]
     out_base: list[bool] = []
     for i, stack in enumerate(stacks):

@@ -73,8 +73,9 @@ def test_packed_and_unpacked_samples_with_the_same_stack_are_one_stack():
     raw = profile([sample([1, 2], [10, 100]), sample([1, 2], [5, 50], pack=False), sample([3, 2, 2], [1, 1])])
     p = decode_profile(raw)
     assert [vt.type for vt in p.sample_types] == ["alloc_space", "inuse_space"]
-    assert sorted(zip(p.stacks, *p.values)) == sorted([((0, 1), 15, 150), ((2, 1, 1), 1, 1)])
-    assert p.stack_frames(p.stacks.index((2, 1, 1))) == [
+    stacks = [tuple(s) for s in p.stacks]
+    assert sorted(zip(stacks, *p.values)) == sorted([((0, 1), 15, 150), ((2, 1, 1), 1, 1)])
+    assert p.stack_frames(stacks.index((2, 1, 1))) == [
         Frame("main.leaf", "main.go", 11),
         Frame("main.main", "main.go", 21),
         Frame("main.main", "main.go", 20),
