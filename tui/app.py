@@ -15,7 +15,6 @@ app has stopped, on the same loop).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import os
 import signal
@@ -51,7 +50,11 @@ from godbg_tui.tui.screens.confirm import ConfirmScreen
 from godbg_tui.tui.screens.main import MainScreen, SessionEvent
 
 CLOSE_TIMEOUT_S = 20.0
-HANGUP_GRACE_S = 10.0
+# After a hang-up nobody waits for us, but a connect session needs a few calls to release
+# the remote program: 9 s to close (a test run at load 13 on two CPUs overran the earlier
+# 5 s), then the watchdog thread stops dlv and leaves at 12 s whatever the loop is doing.
+HANGUP_CLOSE_S = 9.0
+HANGUP_GRACE_S = 12.0
 QUIT_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
@@ -134,6 +137,7 @@ class GodbgApp(App[int]):
         self._close_request: asyncio.Event | None = None
         self._owner: asyncio.Task[None] | None = None
         self._switching = False
+        self._leaving = False
         self._first_stop_seen = False
         self._signalled = 0
         if spec is not None:
@@ -173,6 +177,7 @@ class GodbgApp(App[int]):
         if self._signalled:
             return
         self._signalled = signum
+        self._leaving = True
         self.exit_code = 128 + signum
         grace = HANGUP_GRACE_S if signum == signal.SIGHUP else CLOSE_TIMEOUT_S + HANGUP_GRACE_S
         threading.Thread(target=self._last_resort, args=(grace,), name="signal-watchdog", daemon=True).start()
@@ -188,7 +193,7 @@ class GodbgApp(App[int]):
         self.exit(self.exit_code)
 
     async def _hang_up(self) -> None:
-        await self.end_session(timeout=HANGUP_GRACE_S / 2)
+        await self.end_session(timeout=HANGUP_CLOSE_S)
         os._exit(self.exit_code)
 
     def _last_resort(self, grace: float) -> None:
@@ -288,7 +293,7 @@ class GodbgApp(App[int]):
     def session_ended(self) -> bool:
         """There was a session and it is over (dlv died, the start failed, it was detached),
         and no new one is on its way: ``r`` starts it again."""
-        if self.spec is None or self._switching:
+        if self.spec is None or self._switching or self._leaving:
             return False
         session = self.session
         return session is None or session.phase in (ev.Phase.DEAD, ev.Phase.CLOSED) or self.session_closed
@@ -447,6 +452,7 @@ class GodbgApp(App[int]):
     @work(group="quit", exclusive=True, exit_on_error=False)
     async def quit_now(self) -> None:
         """Close the session (status shows it), then exit."""
+        self._leaving = True
         self.main_screen.status.begin_wait("closing the session")
         await self.end_session()
         self.exit(self.exit_code)
@@ -481,7 +487,8 @@ class GodbgApp(App[int]):
         else:
             who = f"the program on {session.spec.address}"
             message = "The program keeps running and the remote dlv server stays up; this session's breakpoints are removed."
-        message += " The debugger stays open: r attaches again, ctrl+o starts another session."
+        again = "r attaches again" if session.spec.mode == "attach" else "r reconnects"
+        message += f" The debugger stays open: {again}, ctrl+o starts another session."
 
         def answered(yes: bool | None) -> None:
             if yes:
