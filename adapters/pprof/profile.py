@@ -310,11 +310,14 @@ class _Decoder:
             key = buf[pos]
             if key == 0x12:  # a sample: the hot path
                 # Go's layout: 12 L 12 Lv <values> 0a Ll <locs> [labels], one-byte lengths.
-                if buf[pos + 1] < 0x80 and buf[pos + 2] == 0x12 and buf[pos + 3] < 0x80:
-                    end = pos + 2 + buf[pos + 1]
-                    p2 = pos + 4 + buf[pos + 3]
-                    p3 = p2 + 2 + buf[p2 + 1]
-                    if buf[p2] == 0x0A and buf[p2 + 1] < 0x80 and p3 <= end:
+                length = buf[pos + 1]
+                lv = buf[pos + 3]
+                if length < 0x80 and lv < 0x80 and buf[pos + 2] == 0x12:
+                    p2 = pos + 4 + lv
+                    ll = buf[p2 + 1]
+                    p3 = p2 + 2 + ll
+                    end = pos + 2 + length
+                    if ll < 0x80 and p3 <= end and buf[p2] == 0x0A:
                         vals_append(buf[pos + 4 : p2])
                         locs_append(buf[p2 + 2 : p3])
                         rests_append(buf[p3:end])
