@@ -14,8 +14,9 @@ fault into all of them, then checks each cell:
 
 SIGKILL allows no cleanup of our own: dlv and the program still go (PDEATHSIG makes
 dlv stop, which kills what it launched and releases what it attached to), the socket
-directory is swept at the next start, but the terminal and a remote server are left
-as they were; docs/reliability.md says so and what to do.
+directory is swept at the next start, a remote server is left as it was; the terminal
+is restored by the supervisor (tui/supervisor.py), the parent process that outlives the
+app. docs/reliability.md says so and what to do.
 """
 
 from __future__ import annotations
