@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -49,7 +50,10 @@ STAND_IN = textwrap.dedent(
         while time.monotonic() < deadline and not seen:
             time.sleep(0.01)
         time.sleep(0.3)  # a second copy of the signal would arrive meanwhile
-        os.write(1, f"SEEN {seen}\\n".encode())
+        try:
+            os.write(1, f"SEEN {seen}\\n".encode())
+        except OSError:  # the terminal has hung up
+            pass
         return 128 + seen[0] if seen else 1
 
     sys.exit(run_supervised(app))
@@ -76,13 +80,16 @@ class Run:
             preexec_fn=_take_terminal,
         )
         self.output = b""
+        self._stop_reading = threading.Event()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         wait_until(lambda: b"READY" in self.output, timeout=20, message="the stand-in app to start")
         self.app = int(self.output.split(b"APP ")[1].split()[0])
 
     def _read(self) -> None:
-        while True:
+        while not self._stop_reading.is_set():
+            if not select.select([self.master], [], [], 0.05)[0]:
+                continue
             try:
                 chunk = os.read(self.master, 4096)
             except OSError:
@@ -97,13 +104,21 @@ class Run:
     def modes(self) -> list:
         return termios.tcgetattr(self.slave)
 
+    def hang_up(self) -> None:
+        """Close the terminal's master side, as a dropped SSH connection does."""
+        self._stop_reading.set()
+        self._reader.join()  # a read in progress would keep the master open
+        os.close(self.master)
+        self.master = -1
+
     def close(self) -> None:
         for pid in (self.app, self.proc.pid):
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
         os.close(self.slave)
-        os.close(self.master)
+        if self.master >= 0:
+            os.close(self.master)
 
 
 @pytest.fixture
@@ -160,3 +175,14 @@ def test_when_the_app_stops_the_supervisor_stops_too(run):
     os.killpg(os.getpgid(r.proc.pid), signal.SIGCONT)  # what the shell's fg does
     assert r.wait() == 7
     assert r.modes() == r.before
+
+
+def test_a_hang_up_reaches_the_app_when_the_supervisor_leads_the_session(run):
+    """With no shell in between (``ssh host godbg-tui …``) the supervisor is the session leader,
+    the only one the kernel sends the hang-up to: the app must get it too."""
+    r = run("wait")
+    os.close(r.slave)  # only the supervisor and the app keep the terminal open
+    r.slave = os.open("/dev/null", os.O_RDONLY)
+    r.hang_up()
+    assert r.wait() == 128 + signal.SIGHUP
+    assert not alive(r.app)
