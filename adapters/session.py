@@ -431,8 +431,7 @@ class DebugSession:
             # Halted just now: the resuming task may not have marked the stop yet, so the
             # phase cannot tell; the program was running and must run on.
             if halted_here or self.phase == Phase.STOPPED:
-                with contextlib.suppress(DelveError):
-                    await client.call("Command", {"name": "continue"}, timeout=0.5)
+                await _send_continue(client)
             return "disconnected; the remote program keeps running"
         if self.attached and not kill:
             for bp in await client.list_breakpoints():
@@ -460,8 +459,7 @@ class DebugSession:
             for bp_id in sorted(self._created_bp_ids):
                 with contextlib.suppress(DelveError):
                     await client.clear_breakpoint(bp_id)
-            with contextlib.suppress(DelveError):
-                await client.call("Command", {"name": "continue"}, timeout=0.5)
+            await _send_continue(client)
         return "reconnected to remove this session's breakpoints; the remote program keeps running"
 
     # ----- helpers -----
@@ -1209,6 +1207,30 @@ class DebugSession:
 
     async def sources(self, filter: str = "") -> list[str]:
         return await self._require_stopped("listing sources").list_sources(filter)
+
+
+async def _send_continue(client: DelveClient, send_timeout: float = 5.0) -> None:
+    """Let a remote program run on: send ``continue`` and leave without its reply (the next stop).
+
+    Only the reply is not waited for; the request itself must go out. Under one short
+    deadline for both, a loop stalled past it (a loaded machine, the moments after a
+    hang-up) cancelled the send, and the program stayed halted after we left.
+    """
+    gone = anyio.Event()
+
+    async def send() -> None:
+        try:
+            await client.call("Command", {"name": "continue"}, timeout=None, on_sent=gone.set)
+        except DelveError:
+            pass
+        finally:
+            gone.set()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(send)
+        with anyio.move_on_after(send_timeout):
+            await gone.wait()
+        tg.cancel_scope.cancel()
 
 
 def _death_status(pid: int) -> int | None:

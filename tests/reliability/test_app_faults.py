@@ -98,11 +98,6 @@ EXIT_STATUS = {"SIGTERM": 128 + 15, "SIGINT": 128 + 2, "SIGKILL": 128 + 9}
 
 # Cells that may fail for a known reason (reported, not failed).
 KNOWN_RACES = {
-    # After a hang-up the app has HANGUP_CLOSE_S (9 s) to release a remote program before it
-    # leaves; in 6 of 9 runs of this row (two CPUs, load 9-19) a connect cell's program was
-    # left halted, while a connect session hung up alone released it (2 of 2). Cause not
-    # known yet (docs/reliability.md, note 7).
-    ("hangup", "connect"),
     # When we are SIGKILLed, dlv gets SIGTERM through the parent-death signal and detaches on
     # its own; seen once in a clean CI run, the attached program then died of a breakpoint
     # trap (exit 2): a race inside dlv's SIGTERM path that nothing outside dlv can close.
