@@ -249,6 +249,7 @@ class MainScreen(Screen[None]):
         self._bindings_refresh: Timer | None = None
         self._running_wait: int | None = None
         self._running_shown: Timer | None = None
+        self._refresh_task: asyncio.Task[None] | None = None
         self._pending_running: ev.Running | None = None
         self._census: GoroutineCensus | None = None
         self._census_session: DebugSession | None = None
@@ -425,6 +426,7 @@ class MainScreen(Screen[None]):
 
     @on(SessionEvent)
     def _session_event(self, message: SessionEvent) -> None:
+        message.stop()  # nothing above the screen handles it: two fewer dispatches per step
         event = message.event
         if isinstance(event, ev.Output):
             self.console.feed(event.stream, event.data)
@@ -649,8 +651,17 @@ class MainScreen(Screen[None]):
 
     # ----- refresh after a stop or scope change -----
 
-    @work(group="refresh", exclusive=True, exit_on_error=False)
-    async def _refresh_after_stop(self) -> None:
+    def _refresh_after_stop(self) -> None:
+        """Start fetching what the visible panes show; a newer stop cancels an older fetch.
+
+        A plain task rather than a Textual worker: it runs at every step, and a worker
+        costs three state-change messages and its bookkeeping each time.
+        """
+        if self._refresh_task is not None:
+            self._refresh_task.cancel()
+        self._refresh_task = asyncio.create_task(self._refresh_panes(), name="refresh after stop")
+
+    async def _refresh_panes(self) -> None:
         """Fetch what the visible panes show.
 
         The requests go out together (Delve answers them in order on its one read loop,
@@ -667,9 +678,15 @@ class MainScreen(Screen[None]):
                 await asyncio.gather(self._load_stack(), *(self._load_pane(p) for p in panes))
         except asyncio.CancelledError:
             raise
+        except Exception as exc:  # a bug: say so where the user looks, keep the screen working
+            self.console.message("error", f"refreshing the panes failed: {exc!r}")
         finally:
             if not asyncio.current_task().cancelling():  # type: ignore[union-attr]
                 self._mark_refreshed(target)
+
+    def on_unmount(self) -> None:
+        if self._refresh_task is not None:
+            self._refresh_task.cancel()
 
     def _mark_refreshed(self, upto: int | None = None) -> None:
         self.refreshed_upto = max(self.refreshed_upto, self.godbg.stops_seen if upto is None else upto)
