@@ -36,7 +36,9 @@ from godbg_tui.adapters.commands import CommandInterpreter, CommandResult, run_s
 from godbg_tui.adapters.dlv.client import DelveError
 from godbg_tui.adapters.dlv.launcher import LaunchError, LaunchSpec
 from godbg_tui.adapters.dlv.types import Breakpoint
+from godbg_tui.adapters.dlvconfig import DlvConfig
 from godbg_tui.adapters.session import DebugSession, SessionError, describe_spec
+from godbg_tui.adapters.settings import Settings, effective_settings, map_sources_at_first_stop
 from godbg_tui.adapters.store import (
     Config,
     HistoryStore,
@@ -111,12 +113,15 @@ class GodbgApp(App[int]):
         stop_at_main: bool = True,
         config: Config | None = None,
         state_dir: Path | None = None,
+        settings: Settings | None = None,
     ):
-        super().__init__()
+        # NO_COLOR: the terminal's own colours, not Textual's greyed-out truecolour.
+        super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
         self.animation_level = "none"
         for theme in THEMES:
             self.register_theme(theme)
         self.config = config or Config()
+        self.settings = settings or effective_settings(self.config, DlvConfig())
         self.keymap = {**DEFAULT_KEYMAP, **self.config.keys}
         self.theme = self.config.theme if self.config.theme in self.available_themes else DEFAULT_THEME
         self.spec = spec
@@ -232,10 +237,17 @@ class GodbgApp(App[int]):
         self._owner = asyncio.create_task(self._own_session(spec, self._close_request), name=f"session {describe_spec(spec)}")
 
     async def _own_session(self, spec: LaunchSpec, close_request: asyncio.Event) -> None:
-        session = DebugSession(spec, stop_at_main=self.stop_at_main, auto_resume_after=self.config.auto_resume_after or None)
+        session = DebugSession(
+            spec,
+            stop_at_main=self.stop_at_main,
+            substitute_path=self.settings.substitute_path,
+            auto_resume_after=self.settings.auto_resume_after,
+            initial_breakpoints=self.project.breakpoints,
+        )
         session.subscribe(self._forward_event)
         self.session = session
         self.interp = CommandInterpreter(session, cwd=spec.wd)
+        self.settings.apply(self.interp)
         try:
             async with session:
                 await close_request.wait()
@@ -315,34 +327,14 @@ class GodbgApp(App[int]):
 
     @work(group="init", exit_on_error=False)
     async def _after_first_stop(self) -> None:
-        """Re-create the project's saved breakpoints, then run the --init script."""
-        await self._restore_breakpoints()
+        """Guess path mapping in remote modes, then run the --init script (saved breakpoints
+        were created before the program ran: DebugSession's initial_breakpoints)."""
+        if self.session is not None and (note := await map_sources_at_first_stop(self.session, self.settings)):
+            self.main_screen.console.message("info", note)
         if self.interp is not None:
             await self.interp.warm_completions()
         if self.init_lines:
             await self.run_script(self.init_lines)
-
-    async def _restore_breakpoints(self) -> None:
-        session = self.session
-        if session is None or not self.project.breakpoints:
-            return
-        existing = {b.ExprString for b in session.breakpoints}
-        restored = 0
-        for saved in self.project.breakpoints:
-            if saved.location in existing:
-                continue
-            try:
-                made = await session.set_breakpoint(
-                    saved.location, cond=saved.cond, hit_cond=saved.hit_cond, tracepoint=saved.tracepoint, name=saved.name
-                )
-                if saved.disabled:
-                    for bp in made:
-                        await session.toggle_breakpoint(bp.id)
-                restored += 1
-            except SessionError as exc:
-                self.main_screen.console.message("warning", f"saved breakpoint at {saved.location} not restored: {exc}")
-        if restored:
-            self.main_screen.console.message("info", f"restored {restored} saved breakpoint{'s' if restored > 1 else ''}")
 
     # ----- commands -----
 

@@ -494,8 +494,7 @@ def make_app(plan: Plan, spec: LaunchSpec | None) -> GodbgApp:
 
     select(plan.ascii_only)
     SourceView.ascii_only = plan.ascii_only
-    app = GodbgApp(spec, init_lines=plan.init_lines, stop_at_main=plan.stop_at_main, config=plan.config)
-    app.settings = plan.settings  # type: ignore[attr-defined]
+    app = GodbgApp(spec, init_lines=plan.init_lines, stop_at_main=plan.stop_at_main, config=plan.config, settings=plan.settings)
     app.startup_warnings.extend(plan.settings.warnings)
     if plan.ascii_only:
         app.add_class("-ascii")

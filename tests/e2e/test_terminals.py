@@ -99,12 +99,6 @@ def test_no_color_screen_is_usable(terminal: Callable[..., Terminal]) -> None:
     assert re.search(r"▶\s*\d+\s", screen), "the current line is still marked, by its glyph"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Textual picks its NO_COLOR filter in App.__init__ from the theme current then (textual-dark: "
-    "Monochrome, greys as 256-colour escapes); GodbgApp must pass ansi_color=True to super().__init__() "
-    "when NO_COLOR is set so the NoColor filter is used (lead's app.py hook)",
-)
 def test_no_color_emits_no_colour_escapes(terminal: Callable[..., Terminal]) -> None:
     term = terminal({"NO_COLOR": "1"})
     coloured = [p for p in sgr_params(escaped_screen(term)) if set(p) & _COLOUR_PARAMS]
