@@ -531,11 +531,6 @@ SAMPLES_PER_GROUP = 16
 MAX_GROUPS = 20_000
 CHUNK_TARGET_S = 0.2
 MIN_CHUNK, MAX_CHUNK, FIRST_CHUNK = 500, 50_000, 1000
-# Every ListGoroutines call has a fixed cost in Delve that grows with the goroutine count
-# (measured at 1M: 967 chunks cost dlv 75 s of CPU, 266 chunks 54 s, the CLI's one call
-# 49 s), so after the first chunk a census makes about this many calls at most, however
-# slowly a loaded machine answers each one.
-MAX_CHUNKS = 100
 PAGE_SIZE = 1000
 STACK_DEPTH = 64
 CHANNEL_FILTER_SINCE = (1, 21, 1)
@@ -754,10 +749,7 @@ class GoroutineCensus:
                 # chunk, then the minimum of one per group, which the reservoir spreads.
                 return self.samples_per_group if chunks == 0 else 1
 
-            floor = max(MIN_CHUNK, slots // MAX_CHUNKS)
-            async for out, scanned in self._chunks(
-                client, delve_filters, group_by, label_key, members_per_group, floor=floor
-            ):
+            async for out, scanned in self._chunks(client, delve_filters, group_by, label_key, members_per_group):
                 chunks += 1
                 members = out.Goroutines or []
                 for group in out.Groups or []:
@@ -839,10 +831,8 @@ class GoroutineCensus:
         *,
         start: int = 0,
         window: int | None = None,
-        floor: int = MIN_CHUNK,
     ) -> AsyncIterator[tuple[ListGoroutinesOut, int]]:
-        """ListGoroutines over consecutive chunks, each sized to take ~chunk_target_s but
-        never fewer than ``floor`` goroutine slots after the first.
+        """ListGoroutines over consecutive chunks, each sized to take ~chunk_target_s.
 
         A fixed ``window`` is for listings that return every goroutine they scan (pages).
         """
@@ -864,7 +854,7 @@ class GoroutineCensus:
             if window:
                 continue
             wanted = size * self.chunk_target_s / took
-            size = int(min(MAX_CHUNK, max(floor, size / 2, min(size * 2, wanted))))
+            size = int(min(MAX_CHUNK, max(MIN_CHUNK, size / 2, min(size * 2, wanted))))
 
     # ----- members, stacks, channels -----
 
