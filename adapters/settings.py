@@ -65,17 +65,6 @@ class Settings:
         interp.source_list_line_count = self.source_list_line_count
         interp.aliases = {**self.aliases, **interp.aliases}
 
-    def program_env(self, env: Mapping[str, str] | None) -> dict[str, str] | None:
-        """The environment for a program we launch: ``gctrace`` adds GODEBUG=gctrace=1
-        (appended to a GODEBUG the user set); None when nothing changes."""
-        if not self.gctrace:
-            return dict(env) if env is not None else None
-        merged = dict(env or {})
-        godebug = merged.get("GODEBUG", os.environ.get("GODEBUG", ""))
-        if "gctrace=" not in godebug:
-            merged["GODEBUG"] = f"{godebug},gctrace=1" if godebug else "gctrace=1"
-        return merged
-
 
 def _limit(ours: int, dlv: int | None, default: int) -> int:
     if ours:

@@ -21,7 +21,7 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from godbg_tui.adapters.dlv.client import DelveError
 from godbg_tui.adapters.dlv.launcher import LaunchError, LaunchSpec
 from godbg_tui.adapters.dlv.types import Breakpoint
 from godbg_tui.adapters.dlvconfig import DlvConfig
+from godbg_tui.adapters.pprof.gctrace import gctrace_spec
 from godbg_tui.adapters.session import DebugSession, SessionError, describe_spec
 from godbg_tui.adapters.settings import Settings, effective_settings, map_sources_at_first_stop
 from godbg_tui.adapters.store import (
@@ -122,6 +123,8 @@ class GodbgApp(App[int]):
             self.register_theme(theme)
         self.config = config or Config()
         self.settings = settings or effective_settings(self.config, DlvConfig())
+        # With gctrace on, the heap monitor takes the GC lines out of the program's output.
+        self.output_filter: Callable[[bytes], bytes] | None = None
         self.keymap = {**DEFAULT_KEYMAP, **self.config.keys}
         self.theme = self.config.theme if self.config.theme in self.available_themes else DEFAULT_THEME
         self.spec = spec
@@ -237,8 +240,9 @@ class GodbgApp(App[int]):
         self._owner = asyncio.create_task(self._own_session(spec, self._close_request), name=f"session {describe_spec(spec)}")
 
     async def _own_session(self, spec: LaunchSpec, close_request: asyncio.Event) -> None:
+        traced = gctrace_spec(spec, self.settings.gctrace)
         session = DebugSession(
-            spec,
+            traced,
             stop_at_main=self.stop_at_main,
             substitute_path=self.settings.substitute_path,
             auto_resume_after=self.settings.auto_resume_after,
@@ -246,6 +250,11 @@ class GodbgApp(App[int]):
         )
         session.subscribe(self._forward_event)
         self.session = session
+        self.output_filter = None
+        if traced is not spec:
+            from godbg_tui.tui.screens.heap import HeapScreen
+
+            self.output_filter = HeapScreen.monitor_for(self, session, pprof_url=self.settings.pprof_url).filter_output
         self.interp = CommandInterpreter(session, cwd=spec.wd)
         self.settings.apply(self.interp)
         try:
@@ -277,12 +286,17 @@ class GodbgApp(App[int]):
         return None if stopped is None else (stopped, session.auto_resume_in)
 
     def _forward_event(self, event: ev.Event) -> None:
+        if isinstance(event, ev.Output) and self.output_filter is not None:
+            data = self.output_filter(event.data)
+            if not data:
+                return
+            event = ev.Output(event.stream, data)
         if isinstance(event, ev.Stopped):
             self.stops_seen += 1
         self.main_screen.post_message(SessionEvent(event, by_command=self.main_screen.commands_running > 0))
         if isinstance(event, ev.Stopped) and not self._first_stop_seen:
             self._first_stop_seen = True
-            self._remember_session(self.session.spec if self.session is not None else None)
+            self._remember_session(self.spec)
             self._after_first_stop()
 
     @work(group="store", thread=True, exit_on_error=False)

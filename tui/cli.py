@@ -439,12 +439,18 @@ def make_plan(ns: argparse.Namespace, program_args: Sequence[str], environ: dict
     plan.ascii_only = use_ascii(config.ascii, getattr(ns, "ascii", None), environ)
     plan.config = msgspec.structs.replace(config, theme=plan.theme)
     mode = ns.mode if ns.mode != "vscode" or plan.spec is None else plan.spec.mode
+    pprof_url = getattr(ns, "pprof", None)
+    if pprof_url:
+        from godbg_tui.adapters.pprof.http_source import PprofHTTPError, base_url
+
+        try:
+            pprof_url = base_url(pprof_url)
+        except PprofHTTPError as exc:
+            raise UsageError(f"--pprof: {exc}") from exc
     settings = effective_settings(
-        config, _dlv_config(warnings), mode=mode, user_rules=user_rules, source_root=source, pprof_url=getattr(ns, "pprof", None)
+        config, _dlv_config(warnings), mode=mode, user_rules=user_rules, source_root=source, pprof_url=pprof_url
     )
     plan.settings = dataclasses.replace(settings, warnings=(*warnings, *settings.warnings))
-    if plan.spec is not None and plan.spec.mode in ("exec", "debug", "test"):
-        plan.spec = dataclasses.replace(plan.spec, env=settings.program_env(plan.spec.env))
     return plan
 
 

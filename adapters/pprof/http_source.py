@@ -39,13 +39,17 @@ def base_url(url: str) -> str:
     text = url.strip()
     if "://" not in text:
         text = "http://" + text
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        port = parts.port  # raises on a port that is not a number in range
+    except ValueError as exc:
+        raise PprofHTTPError(f"{url}: not a URL ({exc}); give host:port, e.g. 127.0.0.1:6060") from exc
     if parts.scheme != "http":
         raise PprofHTTPError(f"{url}: only http:// pprof endpoints are supported")
-    if not parts.hostname or not parts.port:
+    if not parts.hostname or not port:
         raise PprofHTTPError(f"{url}: give host:port, e.g. 127.0.0.1:6060")
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return f"http://{host}:{parts.port}"
+    return f"http://{host}:{port}"
 
 
 async def http_get(url: str, *, connect_timeout: float = 0.5, timeout: float = 2.0) -> HTTPResponse:

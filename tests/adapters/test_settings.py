@@ -78,14 +78,6 @@ def test_auto_resume_and_pprof_url():
     assert s.auto_resume_after == 45.0 and s.pprof_url == "http://127.0.0.1:6060"
 
 
-def test_gctrace_is_added_to_the_program_environment(monkeypatch):
-    monkeypatch.delenv("GODEBUG", raising=False)
-    assert Settings().program_env(None) is None
-    assert Settings(gctrace=True).program_env(None) == {"GODEBUG": "gctrace=1"}
-    assert Settings(gctrace=True).program_env({"GODEBUG": "madvdontneed=1"}) == {"GODEBUG": "madvdontneed=1,gctrace=1"}
-    assert Settings(gctrace=True).program_env({"GODEBUG": "gctrace=2"}) == {"GODEBUG": "gctrace=2"}
-
-
 async def test_apply_reaches_the_interpreter():
     session = DebugSession(LaunchSpec(mode="connect", address="127.0.0.1:1"))
     interp = CommandInterpreter(session, aliases={"pp": "print"})

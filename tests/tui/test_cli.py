@@ -64,15 +64,16 @@ def test_config_toml_feeds_the_plan(go_bin, _own_config_dirs: Path):
     assert plan.settings.substitute_path == (("/build", "/src"),)
 
 
-def test_gctrace_reaches_programs_dlv_starts(go_bin, _own_config_dirs: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.delenv("GODEBUG", raising=False)
+def test_gctrace_and_pprof_reach_the_settings(go_bin, _own_config_dirs: Path, capsys):
     path = _own_config_dirs / "godbg-tui" / "config.toml"
     path.parent.mkdir(parents=True)
     path.write_text("gctrace = true\n")
-    assert plan_for(["exec", str(go_bin["prog"])]).spec.env == {"GODEBUG": "gctrace=1"}
-    assert plan_for(["attach", "1"]).spec.env is None  # not ours to restart
+    plan = plan_for(["exec", str(go_bin["prog"]), "--pprof", "127.0.0.1:6060"])
+    assert plan.settings.gctrace and plan.settings.pprof_url == "http://127.0.0.1:6060"
     path.write_text("gctrace = false\n")
-    assert plan_for(["exec", str(go_bin["prog"])]).spec.env is None
+    assert not plan_for(["exec", str(go_bin["prog"])]).settings.gctrace
+    assert main(["exec", str(go_bin["prog"]), "--pprof", "http://[::1"]) == 2
+    assert "--pprof:" in capsys.readouterr().err
 
 
 def test_broken_config_toml_stops_with_the_file_named(go_bin, _own_config_dirs: Path, capsys):

@@ -58,3 +58,25 @@ async def test_census_selection_switches_goroutine(go_bin, tmp_path: Path) -> No
             await async_wait_until(lambda: app.session.goroutine_id != before, timeout=30, message="goroutine switched")
         finally:
             await app.end_session()
+
+
+async def test_gctrace_config_feeds_the_heap_history_not_the_console(go_bin, tmp_path: Path) -> None:
+    """config gctrace = true: the program runs with GODEBUG=gctrace=1 and its GC lines go to the
+    heap monitor's history; the console keeps only the program's own output."""
+    from godbg_tui.adapters.store import Config
+    from godbg_tui.tui.screens.heap import _monitors
+
+    app = GodbgApp(LaunchSpec(mode="exec", program=str(go_bin["leaky"])), state_dir=tmp_path, config=Config(gctrace=True))
+    async with app.run_test(size=(80, 24)) as pilot:
+        try:
+            await stopped(app)
+            assert "gctrace=1" in (app.session.spec.env or {}).get("GODEBUG", "")
+            monitor = _monitors[app.session]
+            await pilot.press("c")
+            await async_wait_until(lambda: monitor.history.gc_events, timeout=30, message="a GC line recorded")
+            console = app.main_screen.console
+            console.flush()
+            await async_wait_until(lambda: "leaky started" in console.text, timeout=10, message="program output")
+            assert "gc 1 @" not in console.text
+        finally:
+            await app.end_session()

@@ -71,7 +71,9 @@ class HeapScreen(Screen[HeapResult | None]):
         return monitor
 
     def compose(self) -> ComposeResult:
-        self.monitor = self.monitor_for(self.app, self.session, pprof_url=self.pprof_url)
+        settings = getattr(self.app, "settings", None)
+        url = self.pprof_url or (settings.pprof_url if settings is not None else None)
+        self.monitor = self.monitor_for(self.app, self.session, pprof_url=url)
         yield HeapView(self.monitor, id="heap-view")
         yield Footer()
 
