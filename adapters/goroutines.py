@@ -493,14 +493,14 @@ def is_leak_suspect(history: Sequence[int], min_growths: int = LEAK_MIN_GROWTHS)
     return all(s > 0 for s in steps[-min_growths:]) and all(s >= 0 for s in steps)
 
 
-def sparkline(history: Sequence[int]) -> str:
-    """A one-line chart of a group's totals, scaled between its own min and max."""
-    bars = "▁▂▃▄▅▆▇█"
+def sparkline(history: Sequence[int], bars: str = "▁▂▃▄▅▆▇█") -> str:
+    """A one-line chart of a group's totals, scaled between its own min and max; ``bars`` are
+    the levels, lowest first (the UI passes its glyph table's, ASCII on a C locale)."""
     if not history:
         return ""
     lo, hi = min(history), max(history)
     if hi == lo:
-        return bars[0 if hi == 0 else 3] * len(history)
+        return bars[0 if hi == 0 else (len(bars) - 1) // 2] * len(history)
     return "".join(bars[round((v - lo) / (hi - lo) * (len(bars) - 1))] for v in history)
 
 

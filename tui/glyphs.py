@@ -16,6 +16,8 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from rich.cells import cell_len, set_cell_size
+from rich.text import Text
 from textual.renderables.bar import Bar
 from textual.renderables.sparkline import Sparkline
 from textual.scrollbar import ScrollBarRender
@@ -25,7 +27,9 @@ from textual.widgets import Tree
 @dataclass(frozen=True)
 class Glyphs:
     """One table of marks. Every field is a short string; ``spinner`` and ``sparkline`` are
-    sequences of one-cell frames / levels (lowest first)."""
+    sequences of one-cell frames / levels (lowest first). ``overflow`` is the Rich
+    ``Text.overflow`` for text cut where the widget cannot call :meth:`fit` (Rich's
+    "ellipsis" always draws "…")."""
 
     bp_enabled: str
     bp_disabled: str
@@ -59,6 +63,27 @@ class Glyphs:
     dash: str
     shift: str
     border: str
+    overflow: str
+
+    def translate(self, text: str) -> str:
+        """``text`` with the Unicode table's marks swapped for this table's: for words written
+        once at import time (binding descriptions and tooltips), before any table was chosen."""
+        return text.translate(self._from_unicode())
+
+    def _from_unicode(self) -> dict[int, str]:
+        marks = {}
+        for name in self.__dataclass_fields__:
+            ours, theirs = getattr(UNICODE, name).strip(), getattr(self, name).strip()
+            if len(ours) == 1 and ours != theirs:
+                marks[ord(ours)] = theirs
+        return marks
+
+    def fit(self, text: Text, width: int) -> Text:
+        """Crop ``text`` to ``width`` cells, ending in this table's ellipsis when cut, the way
+        Rich's ``overflow="ellipsis"`` does with "…" (spans are trimmed, not re-applied)."""
+        if text.cell_len > width:
+            text.plain = set_cell_size(text.plain, max(0, width - cell_len(self.ellipsis))) + self.ellipsis
+        return text
 
     def gutter(self) -> dict[str, str]:
         """The source gutter's marks by kind, as SourceView names them."""
@@ -105,6 +130,7 @@ UNICODE = Glyphs(
     dash="—",
     shift="⇧",
     border="round",
+    overflow="ellipsis",
 )
 
 # The gutter letters match what SourceView has shown in ASCII mode since session 1.
@@ -141,6 +167,7 @@ ASCII = Glyphs(
     dash="--",
     shift="Shift+",
     border="ascii",
+    overflow="crop",
 )
 
 _active = UNICODE

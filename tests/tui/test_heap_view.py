@@ -15,9 +15,10 @@ from godbg_tui.adapters.pprof.history import HeapSource
 from godbg_tui.adapters.pprof.monitor import HeapMonitor
 from godbg_tui.adapters.pprof.report import Granularity
 from godbg_tui.adapters.session import DebugSession
+from godbg_tui.tui.glyphs import glyphs
 from godbg_tui.tui.screens.heap import HeapScreen, filter_program_output
 from godbg_tui.tui.widgets import heap_view
-from godbg_tui.tui.widgets.heap_view import LEAK_MARK, HeapStacks, HeapView, format_amount
+from godbg_tui.tui.widgets.heap_view import HeapStacks, HeapView, format_amount
 
 
 class HeapApp(App[None]):
@@ -82,7 +83,7 @@ async def test_leak_suspect_sample_types_lines_and_stacks(go_bin, dlv_path, size
                     and table.rows
                     and table.rows[0].name == "main.leakOnce"
                     and table.rows[0].key in view.suspects
-                    and LEAK_MARK in name_cell(view, 0)
+                    and glyphs().leak in name_cell(view, 0)
                 )
 
             for _ in range(10):
@@ -101,7 +102,7 @@ async def test_leak_suspect_sample_types_lines_and_stacks(go_bin, dlv_path, size
                 pytest.fail(f"main.leakOnce never flagged; suspects {list(view.suspects)}")
             assert "main.churnOnce" not in view.suspects
             churn = [i for i, r in enumerate(view.table.rows) if r.name == "main.churnOnce"]
-            assert all(LEAK_MARK not in name_cell(view, i) for i in churn)
+            assert all(glyphs().leak not in name_cell(view, i) for i in churn)
             assert monitor.history.latest.source is HeapSource.DELVE
             assert monitor.history.gc_events and b"leaky started" in shown and b"gc 1 @" not in shown
             assert "Delve bucket walk" in header(view) and "inuse_space" in header(view)

@@ -80,11 +80,6 @@ def test_textual_ansi_highlight_colours_parse():
             Style.parse(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="source_view.py paints ANSI themes with Textual's ANSI highlight themes, not the theme's own "
-    "pygments style; fixed once SourceLines._highlight_theme returns themes.highlight_theme_for(self.app.current_theme)",
-)
 def test_source_pane_uses_the_themes_pygments_style():
     from godbg_tui.tui.widgets.source_view import SourceLines
 

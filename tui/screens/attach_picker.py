@@ -14,6 +14,7 @@ from textual.widgets import Footer
 from godbg_tui.adapters.dlv.launcher import LaunchSpec
 from godbg_tui.adapters.processes import ProcessInfo, attach_warning, list_processes
 from godbg_tui.tui.widgets.filter_list import FilterList, PickerFrame
+from godbg_tui.tui.glyphs import glyphs
 
 _USER_WIDTH = 8
 _GO_WIDTH = 9
@@ -32,7 +33,7 @@ def process_row(process: ProcessInfo) -> Content:
     if process.is_go:
         parts.append((process.go_version.ljust(_GO_WIDTH), "$text-success"))
     else:
-        parts.append(("·".ljust(_GO_WIDTH), base))
+        parts.append((glyphs().separator.ljust(_GO_WIDTH), base))
     parts.append(" ")
     if process.traced:
         parts.append((f"[{process.traced_by()}] ", "$text-warning"))
@@ -100,7 +101,7 @@ class AttachPicker(ModalScreen[LaunchSpec | None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(PickerFrame).set_status("reading /proc…")
+        self.query_one(PickerFrame).set_status(f"reading /proc{glyphs().ellipsis}")
         self.load_processes()
 
     @property
@@ -154,7 +155,7 @@ class AttachPicker(ModalScreen[LaunchSpec | None]):
         self.action_choose()
 
     def action_refresh(self) -> None:
-        self.query_one(PickerFrame).set_status("reading /proc…")
+        self.query_one(PickerFrame).set_status(f"reading /proc{glyphs().ellipsis}")
         self.load_processes()
 
     def action_choose(self) -> None:

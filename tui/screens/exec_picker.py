@@ -25,6 +25,7 @@ from textual.widgets.tree import TreeNode
 from godbg_tui.adapters.dlv.launcher import LaunchSpec
 from godbg_tui.adapters.gobinary import BuildInfo, BuildInfoCache, is_elf, is_main_package
 from godbg_tui.tui.widgets.filter_list import PickerFrame
+from godbg_tui.tui.glyphs import glyphs
 
 NO_DEBUG_INFO = "no debug info: rebuild with -gcflags=all=-N -l, without -ldflags=-s -w"
 _FILTER_DELAY_S = 0.15
@@ -90,8 +91,6 @@ class GoBinaryTree(DirectoryTree):
     Enter is left to the screen (``auto_expand`` off); → / ← open and close.
     """
 
-    ICON_NODE_EXPANDED = "▾ "
-    ICON_NODE = "▸ "
     ICON_FILE = "  "
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -117,6 +116,9 @@ class GoBinaryTree(DirectoryTree):
         self.cache = cache
         self.name_filter = ""
         self.candidates: dict[Path, Candidate] = {}
+        g = glyphs()
+        self.ICON_NODE_EXPANDED = g.tree_expanded
+        self.ICON_NODE = g.tree_collapsed
         super().__init__(path, id=id)
         self.auto_expand = False
         self.show_root = False
@@ -246,7 +248,12 @@ class ExecPicker(ModalScreen[LaunchSpec | None]):
         if candidate is None:
             return "", ""
         if candidate.kind == "package":
-            return f"{path.name}: package main · Enter builds and debugs it (dlv debug) · → opens the directory", ""
+            g = glyphs()
+            return (
+                f"{path.name}: package main {g.separator} Enter builds and debugs it (dlv debug) "
+                f"{g.separator} {g.arrow_right} opens the directory",
+                "",
+            )
         if candidate.kind == "go" and candidate.build is not None:
             build = candidate.build
             module = f"{build.path or build.main_module} {build.main_version}".strip()

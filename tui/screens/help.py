@@ -18,6 +18,7 @@ from godbg_tui.tui.widgets.console_pane import ConsolePane
 from godbg_tui.tui.widgets.source_view import SourceView
 from godbg_tui.tui.widgets.stack_pane import StackPane
 from godbg_tui.tui.widgets.watches_pane import WatchesPane
+from godbg_tui.tui.glyphs import glyphs
 
 KEY_NAMES = {
     "colon": ":",
@@ -101,12 +102,13 @@ class HelpScreen(ModalScreen[None]):
 
     def _table(self, title: str, rows: list[tuple[str, str, str]]) -> Table:
         table = Table(title=title, title_justify="left", show_header=False, box=None, expand=True, padding=(0, 1))
-        table.add_column("keys", style="bold", width=22, no_wrap=True)
+        g = glyphs()
+        table.add_column("keys", style="bold", width=22, no_wrap=True, overflow=g.overflow)
         table.add_column("action")
         for keys, description, tooltip in rows:
-            what = Text(description)
+            what = Text(g.translate(description))
             if tooltip:
-                what.append(f" — {tooltip}", style="dim")
+                what.append(f" {g.dash} {g.translate(tooltip)}", style="dim")
             table.add_row(key_text(keys), what)
         return table
 

@@ -20,17 +20,18 @@ from textual.widgets import Footer, Input, Label, Static
 from godbg_tui.adapters.dlv.launcher import LaunchSpec
 from godbg_tui.adapters.gotests import GoTest, ListTestsError, PackageTests, list_tests
 from godbg_tui.tui.widgets.filter_list import FilterList, PickerFrame
+from godbg_tui.tui.glyphs import glyphs
 
 def _label(test: GoTest) -> Content:
     if not test.is_subtest:
         return Content(test.name)
-    return Content.assemble(("  " * test.name.count("/") + "↳ ", "$foreground-muted"), test.name)
+    return Content.assemble(("  " * test.name.count("/") + glyphs().subtest, "$foreground-muted"), test.name)
 
 
 def go_test_row(test: GoTest, name_width: int) -> Content:
     """``TestSub/neg   subtest · from source``: subtests indented under their parent, kinds in a column."""
     label = _label(test)
-    kind = f"sub{test.kind} · from source" if test.is_subtest else test.kind
+    kind = f"sub{test.kind} {glyphs().separator} from source" if test.is_subtest else test.kind
     return Content.assemble(label, " " * max(2, name_width - label.cell_length + 2), (kind, "$foreground-muted"))
 
 
@@ -158,7 +159,7 @@ class TestPicker(ModalScreen[LaunchSpec | None]):
         except ValueError as exc:
             frame.set_status(f"build flags {self.build_flags!r} do not parse: {exc}", "-error")
             return
-        frame.set_status(f"listing tests in {directory} (go test -list)…")
+        frame.set_status(f"listing tests in {directory} (go test -list){glyphs().ellipsis}")
         option_list = self.filter_list.option_list
         option_list.loading = True
         try:
@@ -166,7 +167,7 @@ class TestPicker(ModalScreen[LaunchSpec | None]):
         except ListTestsError as exc:
             self.add_class("-failed")
             self.query_one("#output", Static).update(exc.output)
-            frame.set_status(f"{exc.message} · F5 lists again", "-error")
+            frame.set_status(f"{exc.message} {glyphs().separator} F5 lists again", "-error")
             return
         finally:
             option_list.loading = False

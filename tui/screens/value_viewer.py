@@ -14,6 +14,7 @@ from textual.widgets import Static, TextArea
 
 from godbg_tui.adapters import values
 from godbg_tui.adapters.dlv.types import LoadConfig, Variable
+from godbg_tui.tui.glyphs import glyphs
 
 Fetch = Callable[[str, LoadConfig], Awaitable[Variable]]
 
@@ -76,7 +77,7 @@ class ValueViewer(ModalScreen[None]):
         with Vertical() as box:
             box.border_title = self.expr
             box.border_subtitle = "Esc close"
-            yield Static("loading…", id="value-status")
+            yield Static(f"loading{glyphs().ellipsis}", id="value-status")
             yield TextArea("", read_only=True, soft_wrap=False, show_cursor=True, id="value-text")
 
     def on_mount(self) -> None:

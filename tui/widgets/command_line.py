@@ -9,6 +9,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input
 
+from godbg_tui.tui.glyphs import glyphs
+
 Completer = Callable[[str], Sequence[str]]
 
 
@@ -59,7 +61,12 @@ class CommandLine(Input):
         id: str | None = None,
         classes: str | None = None,
     ):
-        super().__init__(placeholder=": dlv command (help lists them) — Tab completes, ↑↓ history", id=id, classes=classes)
+        g = glyphs()
+        super().__init__(
+            placeholder=f": dlv command (help lists them) {g.dash} Tab completes, {g.arrow_up}{g.arrow_down} history",
+            id=id,
+            classes=classes,
+        )
         self.history: list[str] = list(history)
         self.completer = completer
         self.cursor_blink = False

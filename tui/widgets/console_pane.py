@@ -26,6 +26,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Log
 
+from godbg_tui.tui.glyphs import glyphs
+
 FLUSH_INTERVAL_S = 0.05
 MAX_LINES = 10_000
 MAX_LINE_CHARS = 4_000
@@ -44,8 +46,11 @@ _INVISIBLE = re.compile(
     "\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]"
 )
 
-DEBUGGER_PREFIX = "» "
-LEVEL_PREFIXES = {"info": DEBUGGER_PREFIX, "warning": "» warning: ", "error": "» error: "}
+
+
+def level_prefix(level: str) -> str:
+    """How a debugger line starts (``» ``, ``» warning: ``, ``» error: ``), in the glyph table in use."""
+    return f"{glyphs().prompt} " + {"warning": "warning: ", "error": "error: "}.get(level, "")
 
 
 def sanitize(text: str) -> str:
@@ -58,7 +63,7 @@ def sanitize(text: str) -> str:
         text = text.rstrip("\r").rsplit("\r", 1)[-1]
     text = _INVISIBLE.sub("", text).expandtabs(4)
     if len(text) > MAX_LINE_CHARS:
-        text = f"{text[:MAX_LINE_CHARS]}… ({len(text) - MAX_LINE_CHARS} more characters)"
+        text = f"{text[:MAX_LINE_CHARS]}{glyphs().ellipsis} ({len(text) - MAX_LINE_CHARS} more characters)"
     return text
 
 
@@ -70,11 +75,11 @@ class ConsoleHighlighter(Highlighter):
 
     def highlight(self, text: Text) -> None:
         plain = text.plain
-        if not plain.startswith(DEBUGGER_PREFIX):
+        if not plain.startswith(level_prefix("info")):
             return
-        if plain.startswith(LEVEL_PREFIXES["error"]):
+        if plain.startswith(level_prefix("error")):
             text.stylize(self.styles["error"])
-        elif plain.startswith(LEVEL_PREFIXES["warning"]):
+        elif plain.startswith(level_prefix("warning")):
             text.stylize(self.styles["warning"])
         else:
             text.stylize(self.styles["info"])
@@ -163,7 +168,7 @@ class ConsolePane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield ConsoleLog(max_lines=MAX_LINES, highlight=True, id="console-log")
-        yield Input(placeholder="stdin ▸ a line for the program (Enter sends)", id="console-stdin")
+        yield Input(placeholder=f"stdin {glyphs().input_mark} a line for the program (Enter sends)", id="console-stdin")
 
     def on_mount(self) -> None:
         self.output_log = self.query_one("#console-log", Log)
@@ -195,7 +200,7 @@ class ConsolePane(Vertical):
 
     def message(self, level: str, text: str) -> None:
         """A debugger message (info, warning, error), one line per line of text."""
-        prefix = LEVEL_PREFIXES.get(level, DEBUGGER_PREFIX)
+        prefix = level_prefix(level)
         self._pending.extend(prefix + sanitize(line) for line in text.splitlines() or [""])
         self._flusher.resume()
 

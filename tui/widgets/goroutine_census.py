@@ -46,6 +46,7 @@ from godbg_tui.adapters.goroutines import (
     to_markdown,
 )
 from godbg_tui.tui.widgets.cursor_lines import CursorLines, CursorPane, cursor_bindings
+from godbg_tui.tui.glyphs import glyphs
 
 GROUPINGS = ("userloc", "curloc", "goloc", "startloc", "label", "running")
 MEMBER_PAGE = 100
@@ -147,13 +148,14 @@ class CensusRows(CursorLines):
         spark_width = 8 if width < 120 else 20
         delta = "" if group.delta is None or group.delta == 0 else f"{group.delta:+,}"
         delta_style = "goroutine-census--grew" if (group.delta or 0) > 0 else "goroutine-census--shrank"
-        arrow = "▾" if row.expanded else "▸"
+        g = glyphs()
+        arrow = g.tree_expanded if row.expanded else g.tree_collapsed
         return [
-            Segment(f"{arrow} ", base),
+            Segment(arrow, base),
             Segment(f"{group.total:>9,} ", base + self.style_of("goroutine-census--count")),
             Segment(f"{delta:>8} ", base + self.style_of(delta_style)),
-            Segment(f"{sparkline(group.history[-spark_width:]):<{spark_width}} ", base + self.style_of("goroutine-census--spark")),
-            Segment("⚠ " if group.leak_suspect else "  ", base + self.style_of("goroutine-census--leak")),
+            Segment(f"{sparkline(group.history[-spark_width:], g.sparkline):<{spark_width}} ", base + self.style_of("goroutine-census--spark")),
+            Segment(f"{g.warning} " if group.leak_suspect else "  ", base + self.style_of("goroutine-census--leak")),
             Segment(group_label(group.key, self.group_by), base),
         ]
 
@@ -271,7 +273,7 @@ class GoroutineCensusView(CursorPane):
 
     def take(self) -> None:
         """Count again (the target stopped, or the grouping or filters changed)."""
-        self._reset("counting…")
+        self._reset(f"counting{glyphs().ellipsis}")
         self.run_worker(self._take(), group="census", exclusive=True, name="goroutine census")
 
     def clear(self, note: str = "the program is running: the census is taken at the next stop") -> None:
@@ -299,7 +301,7 @@ class GoroutineCensusView(CursorPane):
         try:
             count = await self.census.count()
             self._count_text = count.describe()
-            self._set_status(f"{self._count_text} · grouping…")
+            self._set_status(f"{self._count_text} {glyphs().separator} grouping{glyphs().ellipsis}")
             snapshot = await self.census.take(
                 self.group_by, label_key=self.label_key, filters=self.filters, progress=self._on_progress
             )
@@ -327,12 +329,14 @@ class GoroutineCensusView(CursorPane):
         self._progress_due = False
         progress = self._progress
         if progress is not None and self.snapshot is None:
-            self._set_status(f"{self._count_text} · grouping… {progress.scanned:,} / {progress.slots:,}")
+            g = glyphs()
+            self._set_status(f"{self._count_text} {g.separator} grouping{g.ellipsis} {progress.scanned:,} / {progress.slots:,}")
 
     def _summary(self, snapshot: CensusSnapshot) -> str:
         groups = len([g for g in snapshot.groups if g.total])
         suspects = len(snapshot.leak_suspects)
-        leak = f" · ⚠ {suspects} leak suspect{'s' if suspects != 1 else ''}" if suspects else ""
+        g = glyphs()
+        leak = f" {g.separator} {g.warning} {suspects} leak suspect{'s' if suspects != 1 else ''}" if suspects else ""
         total = f"{snapshot.total:,} goroutine{'s' if snapshot.total != 1 else ''}"
         return f"{total} in {groups:,} group{'s' if groups != 1 else ''}{leak} ({snapshot.elapsed_s:.1f} s)"
 
@@ -342,8 +346,9 @@ class GoroutineCensusView(CursorPane):
 
     def _update_header(self) -> None:
         by = f"label {self.label_key}" if self.group_by == "label" else self.group_by
-        order = f" · {self._wait_order_note()}" if self.wait_order else ""
-        self.header_text = f"{self._status}\nby {by} · {self.filters.describe()} · mode {self.mode}{order}"
+        sep = f" {glyphs().separator} "
+        order = f"{sep}{self._wait_order_note()}" if self.wait_order else ""
+        self.header_text = f"{self._status}\nby {by}{sep}{self.filters.describe()}{sep}mode {self.mode}{order}"
         self._header.update(self.header_text)
 
     # ----- rows -----
@@ -358,11 +363,12 @@ class GoroutineCensusView(CursorPane):
         rows: list[Row] = []
         if self.mode == "buckets" and self.buckets is not None:
             rows.append(Row("note", f" {self.buckets.note}"))
-            approx = "" if self.buckets.exact else "≈"
+            g = glyphs()
+            approx = "" if self.buckets.exact else g.approx
             for b in self.buckets.buckets:
                 top = b.frames[0][0] if b.frames else "?"
                 rows.append(
-                    Row("bucket", f" ×{approx}{b.count:,}  {group_label(b.group_key, self.group_by)}  [{top}]",
+                    Row("bucket", f" {g.times}{approx}{b.count:,}  {group_label(b.group_key, self.group_by)}  [{top}]",
                         key=b.group_key, bucket_ids=b.goroutine_ids)
                 )
                 rows += [Row("note", f"     {fn}  {os.path.basename(file)}:{line}") for fn, file, line in b.frames[:6]]
@@ -381,7 +387,7 @@ class GoroutineCensusView(CursorPane):
                     rows += [Row("member", goroutine=g, key=group.key) for g in members]
                     if next_start >= 0:
                         shown = f"{len(members):,} of {group.total:,}"
-                        rows.append(Row("more", f"    … more ({shown}; enter loads {MEMBER_PAGE})",
+                        rows.append(Row("more", f"    {glyphs().ellipsis} more ({shown}; enter loads {MEMBER_PAGE})",
                                         key=group.key, next_start=next_start))
             if self.snapshot.other_groups:
                 rows.append(Row("note", f" {self.snapshot.other_groups:,} further groups "
@@ -522,7 +528,7 @@ class GoroutineCensusView(CursorPane):
         self._run_follow_up("stack buckets", self._stack_buckets)
 
     async def _stack_buckets(self) -> None:
-        self._set_status("reading stacks…")
+        self._set_status(f"reading stacks{glyphs().ellipsis}")
         try:
             self.buckets = await self.census.stack_buckets(self.snapshot)
         except CensusError as exc:
@@ -534,13 +540,13 @@ class GoroutineCensusView(CursorPane):
         """List the goroutines blocked on a channel expression; after the census if one is being taken."""
         if self.snapshot is None:
             self._pending_channel = expr
-            self._set_status(f"{self._status} · then the waiters on {expr}")
+            self._set_status(f"{self._status} {glyphs().separator} then the waiters on {expr}")
             return
         self._pending_channel = ""
         self.run_worker(self._channel(expr), group="census", exclusive=True, name="channel waiters")
 
     async def _channel(self, expr: str) -> None:
-        self._set_status(f"looking for goroutines waiting on {expr}…")
+        self._set_status(f"looking for goroutines waiting on {expr}{glyphs().ellipsis}")
         try:
             self.waiters = await self.census.channel_waiters(expr)
         except CensusError as exc:

@@ -26,6 +26,7 @@ from godbg_tui.adapters.dlv.client import ListGoroutinesOut
 from godbg_tui.adapters.dlv.types import GOROUTINE_FIELD, Goroutine, ListGoroutinesFilter, Stackframe
 from godbg_tui.adapters.goroutines import GoroutineCount, GoroutineFilters, goroutine_state
 from godbg_tui.tui.widgets.cursor_lines import CursorLines, CursorPane, cursor_bindings
+from godbg_tui.tui.glyphs import glyphs
 
 FetchPage = Callable[[int, int, list[ListGoroutinesFilter]], Awaitable[ListGoroutinesOut]]
 FetchCount = Callable[[], Awaitable[GoroutineCount]]
@@ -147,7 +148,8 @@ class GoroutineRows(CursorLines):
         state = "running" if g.threadID and g.status == 2 else goroutine_state(g, self.go_version)
         state_width = 16 if width < 100 else 24
         if len(state) > state_width:
-            state = state[: state_width - 1] + "…"
+            ellipsis = glyphs().ellipsis
+            state = state[: state_width - len(ellipsis)] + ellipsis
         state_style = "goroutine-list--running" if g.threadID else "goroutine-list--waiting"
         segments.append(Segment(f"{state:<{state_width}} ", base + self.style_of(state_style)))
         loc = g.userCurrentLoc
@@ -330,7 +332,7 @@ class GoroutineList(CursorPane):
             rows.selected_id = selected_id
         self._forget()
         self._next = 0
-        self._set_status("loading…")
+        self._set_status(f"loading{glyphs().ellipsis}")
         self._load_pages()
         if self.fetch_count is not None:
             self.run_worker(partial(self._count, self._generation), group="goroutine-count", exclusive=True,
@@ -455,9 +457,9 @@ class GoroutineList(CursorPane):
             elif not self.user_only and count.live is not None:
                 loaded += f" of {count.live:,}"
             else:
-                loaded += f" of ≤ {count.slots:,}"
+                loaded += f" of {glyphs().le} {count.slots:,}"
         more = (f": the first {self.max_rows:,} only, narrow them with / or count them all with the census"
-                if self.capped else ", more…")
+                if self.capped else f", more{glyphs().ellipsis}")
         self._set_status(f"{loaded}{more}{self._filter_note()}")
 
     def _filter_note(self) -> str:
@@ -496,7 +498,7 @@ class GoroutineList(CursorPane):
         g = rows.goroutines[index]
         if index in rows.stacks or g.unreadable:
             return
-        rows.stacks[index] = ["reading the stack…"]
+        rows.stacks[index] = [f"reading the stack{glyphs().ellipsis}"]
         rows.changed()
         self.run_worker(partial(self._load_stack, self._generation, index, g.id), group="goroutine-stack",
                         name="goroutine stack")
@@ -513,7 +515,7 @@ class GoroutineList(CursorPane):
         else:
             lines = [_frame_line(f) for f in frames[: self.stack_depth]]
             if len(frames) > self.stack_depth:
-                lines.append(f"… deeper frames not shown (first {self.stack_depth})")
+                lines.append(f"{glyphs().ellipsis} deeper frames not shown (first {self.stack_depth})")
         rows = self._rows
         if generation == self._generation and index in rows.stacks:
             rows.stacks[index] = lines or ["(no frames)"]

@@ -34,6 +34,7 @@ from godbg_tui.adapters.pprof.history import HeapHistory, HeapSnapshot, HeapSour
 from godbg_tui.adapters.pprof.monitor import HeapMonitor
 from godbg_tui.adapters.pprof.profile import Frame
 from godbg_tui.adapters.pprof.report import SAMPLE_TYPES, CallStack, Granularity, NodeKey, TopRow, TopTable, call_stacks, top_table
+from godbg_tui.tui.glyphs import glyphs
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,6 @@ REPAINT_S = 0.25  # ≤ 4 Hz
 AGE_TICK_S = 1.0
 MAX_ROWS = 200  # DataTable fills ~0.25 ms a row here; the tail is a rounding error anyway
 MAX_STACKS = 50
-LEAK_MARK = "▲"
 
 
 def format_amount(value: float, unit: str, *, signed: bool = False) -> str:
@@ -234,7 +234,7 @@ class HeapView(Widget, can_focus=False):
 
     def on_mount(self) -> None:
         top = self.query_one("#heap-top", DataTable)
-        top.add_columns("flat", "flat%", "sum%", "cum", "cum%", "Δ", "name")
+        top.add_columns("flat", "flat%", "sum%", "cum", "cum%", glyphs().delta, "name")
         top.focus()
         self.set_interval(REPAINT_S, self._tick)
         self._tick()
@@ -327,10 +327,11 @@ class HeapView(Widget, can_focus=False):
                 parts.append("stale: taken while stopped")
         parts.append(self.sample_type)
         parts.append("lines" if self.granularity is Granularity.LINE else "functions")
-        parts.append("Δ vs baseline" if monitor.history.baseline is not None else "Δ vs previous")
+        g = glyphs()
+        parts.append(f"{g.delta} vs baseline" if monitor.history.baseline is not None else f"{g.delta} vs previous")
         if self.suspects:
-            parts.append(f"{LEAK_MARK} {len(self.suspects)} leak suspect{'s' if len(self.suspects) > 1 else ''}")
-        self.query_one("#heap-header", Static).update(Text(" · ".join(parts)))
+            parts.append(f"{g.leak} {len(self.suspects)} leak suspect{'s' if len(self.suspects) > 1 else ''}")
+        self.query_one("#heap-header", Static).update(Text(f" {g.separator} ".join(parts)))
         status = self.error or monitor.busy or monitor.status or self._hint()
         widget = self.query_one("#heap-status", Static)
         widget.update(Text(status))
@@ -371,7 +372,7 @@ class HeapView(Widget, can_focus=False):
                 cursor = i
         hidden = len(table.rows) - len(self._rows)
         if hidden > 0:
-            note = f"… {hidden} more sites, none over {format_amount(abs(self._rows[-1].flat), table.unit)} flat"
+            note = f"{glyphs().ellipsis} {hidden} more sites, none over {format_amount(abs(self._rows[-1].flat), table.unit)} flat"
             top.add_row(*[Text("")] * 6, Text(note, style=self._style("heap-view--profiler")))
         if self._rows:
             top.move_cursor(row=cursor, animate=False)
@@ -394,7 +395,7 @@ class HeapView(Widget, can_focus=False):
         suspect = self.suspects.get(row.key)
         if suspect is not None:
             name = Text.assemble(
-                (f"{LEAK_MARK} ", self._style("heap-view--leak")),
+                (f"{glyphs().leak} ", self._style("heap-view--leak")),
                 name,
                 (f" {growth_rate(suspect)}", self._style("heap-view--leak")),
             )
@@ -455,7 +456,7 @@ class HeapView(Widget, can_focus=False):
                 )
                 panel.frames.append(frame)
         if message.count > len(message.stacks):
-            panel.add_row(Text(""), Text(f"… {message.count - len(message.stacks)} more stacks"))
+            panel.add_row(Text(""), Text(f"{glyphs().ellipsis} {message.count - len(message.stacks)} more stacks"))
             panel.frames.append(None)
         self.add_class("-stacks")
         first = next((i for i, f in enumerate(panel.frames) if f is not None), 0)
@@ -495,7 +496,7 @@ class HeapView(Widget, can_focus=False):
             self.notify("no heap snapshot yet to pin as the baseline", severity="warning")
             return
         history.pin_baseline()
-        self.notify("baseline pinned: Δ is now against this snapshot")
+        self.notify(f"baseline pinned: {glyphs().delta} is now against this snapshot")
         self.changed()
 
     def action_refresh_heap(self) -> None:

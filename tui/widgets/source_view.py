@@ -31,7 +31,7 @@ from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.content import Content, Span
 from textual.geometry import Size
-from textual.highlight import ANSIDarkHighlightTheme, ANSILightHighlightTheme, HighlightTheme
+from textual.highlight import HighlightTheme
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -41,25 +41,10 @@ from textual.widgets import Input
 from textual.worker import get_current_worker
 
 from godbg_tui.adapters.dlv.types import AsmInstruction
+from godbg_tui.themes import highlight_theme_for
+from godbg_tui.tui.glyphs import ASCII, UNICODE, Glyphs
 
 BREAKPOINT_KINDS = ("enabled", "disabled", "conditional", "tracepoint")
-
-GLYPHS: dict[str, str] = {
-    "enabled": "●",
-    "disabled": "○",
-    "conditional": "◆",
-    "tracepoint": "◇",
-    "exec": "▶",
-    "exec-other": "▷",
-}
-ASCII_GLYPHS: dict[str, str] = {
-    "enabled": "B",
-    "disabled": "b",
-    "conditional": "C",
-    "tracepoint": "T",
-    "exec": ">",
-    "exec-other": "~",
-}
 
 TokenSpans = list[tuple[int, int, _TokenType]]
 CHUNK_LINES = 200
@@ -425,7 +410,7 @@ class SourceLines(ScrollView, can_focus=False):
 
     def _render_row(self, row: int, cursor_shown: bool, width: int, scroll_x: int) -> Strip:
         if self.mode == "loading":
-            return self._text_strip(f"loading {self.loading_path}…", "source-view--placeholder", width)
+            return self._text_strip(f"loading {self.loading_path}{self.glyphs.ellipsis}", "source-view--placeholder", width)
         if self.mode == "missing":
             return self._text_strip(self._placeholder_lines()[row - 1], "source-view--placeholder", width)
         if self.mode == "asm":
@@ -437,7 +422,7 @@ class SourceLines(ScrollView, can_focus=False):
         width = max(20, self.scrollable_content_region.width - 2)
         paragraphs = [
             f"source not available: {self.missing_path}",
-            "— set a substitute-path (config substitute-path <from> <to>)",
+            f"{self.glyphs.dash} set a substitute-path (config substitute-path <from> <to>)",
             "  or press D for disassembly",
         ]
         return [line for text in paragraphs for line in textwrap.wrap(text, width, break_on_hyphens=False)]
@@ -470,8 +455,13 @@ class SourceLines(ScrollView, can_focus=False):
             style = self._overlays[component] = Style.from_rich_style(partial + resolved)
         return style
 
+    @property
+    def glyphs(self) -> Glyphs:
+        """The table this view draws with: its own ``ascii_only``, not the app-wide one."""
+        return ASCII if self.ascii_only else UNICODE
+
     def _glyph(self, kind: str) -> str:
-        return (ASCII_GLYPHS if self.ascii_only else GLYPHS)[kind]
+        return self.glyphs.gutter()[kind]
 
     def _gutter(self, row: int, mark: str | None, exec_kind: str | None, line_style: Style) -> list[Segment]:
         """Mark cell, execution cell and the right-aligned row number."""
@@ -545,10 +535,7 @@ class SourceLines(ScrollView, can_focus=False):
         return style
 
     def _highlight_theme(self) -> type[HighlightTheme]:
-        theme = self.app.current_theme
-        if theme.ansi:
-            return ANSIDarkHighlightTheme if theme.dark else ANSILightHighlightTheme
-        return HighlightTheme
+        return highlight_theme_for(self.app.current_theme)
 
     def _asm_text(self, index: int) -> str:
         ins = self.asm[index]

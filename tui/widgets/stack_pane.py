@@ -13,6 +13,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from godbg_tui.adapters.dlv.types import Stackframe, Thread
+from godbg_tui.tui.glyphs import glyphs
 
 
 def is_runtime_frame(frame: Stackframe) -> bool:
@@ -117,9 +118,10 @@ class StackPane(OptionList):
         style = self.get_component_rich_style
         options: list[Option] = []
         width = len(str(max(len(self.frames) - 1, 0)))
+        g = glyphs()
         for i, frame in enumerate(self.frames):
-            text = Text(no_wrap=True, overflow="ellipsis")
-            marker = "▶" if i == self.selected_frame else " "
+            text = Text(no_wrap=True, overflow=g.overflow)
+            marker = g.frame_current if i == self.selected_frame else " "
             text.append(f"{marker}{i:>{width}} ")
             fn_style = style("stack-pane--runtime", partial=True) if is_runtime_frame(frame) else None
             if i == self.selected_frame:

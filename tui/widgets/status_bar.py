@@ -10,7 +10,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+from godbg_tui.tui.glyphs import glyphs
+
 SPINNER_DELAY_S = 0.2
 SPINNER_FPS = 10
 HALT_CLOCK_S = 0.5
@@ -108,9 +109,12 @@ class StatusBar(Widget):
         return self._next_token
 
     def end_wait(self, token: int) -> None:
+        """Repaint only if what the spinner shows changed: most waits end before it appears."""
+        shown = self.waiting_on
         self._waits.pop(token, None)
         if not self._waits:
             self._ticker.pause()
+        if shown and shown != self.waiting_on:
             self.refresh()
 
     @property
@@ -121,34 +125,37 @@ class StatusBar(Widget):
         return min(late)[1] if late else ""
 
     def _tick(self) -> None:
-        self._frame = (self._frame + 1) % len(SPINNER)
-        self.refresh()
+        if self.waiting_on:
+            self._frame = (self._frame + 1) % len(glyphs().spinner)
+            self.refresh()
 
     def render(self) -> Text:
         style = self.get_component_rich_style
+        g = glyphs()
+        bar = f" {g.vbar} "
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         waiting = self.waiting_on
         self._halt_shown = self.halt_text()
         if waiting:
-            text.append(f" {SPINNER[self._frame]} ", style("status-bar--spinner"))
+            text.append(f" {g.spinner[self._frame % len(g.spinner)]} ", style("status-bar--spinner"))
         else:
             text.append(" ")
         needed = len(self.target) + len(self.state) + len(self.detail) + len(self.scope) + len(self._halt_shown) + 16
         if self.target and self.size.width >= needed:
             text.append(self.target, style("status-bar--target"))  # dropped first when the line is short
-            text.append(" │ ")
+            text.append(bar)
         text.append(self.state, style(self.STATE_CLASSES.get(self.state, "status-bar--target")))
         if self.detail:
             text.append(f": {self.detail}")
         if self._halt_shown:
-            text.append(" │ ")
+            text.append(bar)
             text.append(self._halt_shown, style("status-bar--stopped"))
         if self.scope:
-            text.append(" │ ")
+            text.append(bar)
             text.append(self.scope, style("status-bar--scope"))
         if waiting and waiting != self.state:
-            text.append(f" │ {waiting}…", style("status-bar--scope"))
-        return text
+            text.append(f"{bar}{waiting}{g.ellipsis}", style("status-bar--scope"))
+        return g.fit(text, self.size.width)
 
 
 class KeyBar(Widget):
@@ -191,4 +198,4 @@ class KeyBar(Widget):
             shown.add(binding.action)
             text.append(f"{self.app.get_key_display(binding)} ", disabled_style if not enabled else key_style)
             text.append(f"{binding.description} ", disabled_style if not enabled else "")
-        return text
+        return glyphs().fit(text, self.size.width)

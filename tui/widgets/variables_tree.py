@@ -35,6 +35,7 @@ from godbg_tui.adapters.dlv.types import (
     LoadConfig,
     Variable,
 )
+from godbg_tui.tui.glyphs import glyphs
 
 Fetch = Callable[[str, LoadConfig], Awaitable[Variable]]
 Sections = Sequence[tuple[str, Sequence[tuple[str, Variable]]]]
@@ -387,7 +388,8 @@ class VariablesTree(Tree[VarNode]):
         target, target_expr = self._display_target(data.var, data.expr)
         if self._needs_fetch(target):
             data.busy = True
-            loading = node.add_leaf("loading…", VarNode("loading", "loading…"))
+            label = f"loading{glyphs().ellipsis}"
+            loading = node.add_leaf(label, VarNode("loading", label))
             self.run_worker(
                 partial(self._fetch_children, node, loading, target, target_expr, self._generation),
                 group="vars",
@@ -547,13 +549,13 @@ class VariablesTree(Tree[VarNode]):
         if data.kind == "section":
             return Text(data.label, self._component("variables-tree--section"))
         if data.kind == "loading":
-            return Text("loading…", self._component("variables-tree--loading"))
+            return Text(f"loading{glyphs().ellipsis}", self._component("variables-tree--loading"))
         if data.kind == "error":
             return Text(data.error or data.label, self._component("variables-tree--error"))
         if data.kind == "more":
             if data.busy:
-                return Text("loading…", self._component("variables-tree--loading"))
-            text = Text(f"… {data.more_count} more", self._component("variables-tree--more"))
+                return Text(f"loading{glyphs().ellipsis}", self._component("variables-tree--loading"))
+            text = Text(f"{glyphs().ellipsis} {data.more_count} more", self._component("variables-tree--more"))
             if data.error:
                 text.append(f"  ({data.error}; enter to retry)", self._component("variables-tree--error"))
             return text
@@ -684,7 +686,8 @@ def _fit(value: str, var: Variable, room: int, hex: bool) -> str:
     fitted = values.summary(var, hex=hex, width=room + len(var.type) + 1)
     if var.type and fitted.startswith(var.type):
         fitted = fitted[len(var.type) :].lstrip()
-    return fitted if len(fitted) <= room else fitted[: max(0, room - 1)] + "…"
+    ellipsis = glyphs().ellipsis
+    return fitted if len(fitted) <= room else fitted[: max(0, room - len(ellipsis))] + ellipsis
 
 
 def _describe(exc: BaseException) -> str:

@@ -13,6 +13,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input
 
+from godbg_tui.tui.glyphs import glyphs
+
 
 @dataclass(frozen=True)
 class WatchResult:
@@ -98,7 +100,7 @@ class WatchesPane(Vertical):
         for i, expr in enumerate(self.expressions):
             result = self.results.get(expr)
             if result is None:
-                value = Text("…")
+                value = Text(glyphs().ellipsis)
             elif result.error:
                 value = Text(result.text, style=error_style, no_wrap=True)
             else:
