@@ -78,17 +78,6 @@ class _RefreshingInterpreter:
         await self.screen.wait_refreshed()
         return result
 
-# Keys our panes' widgets bind that the debugger's global keys (n, g, d, u) take over.
-DEFAULT_KEYMAP = {
-    "source.search-next": "right_square_bracket",
-    "source.search-previous": "left_square_bracket,N",
-    "source.first-line": "home",
-    "source.disassembly": "D",
-    "goroutines.first": "home",
-    "goroutines.user-only": "U",
-}
-
-
 class GodbgApp(App[int]):
     """The terminal debugger. ``spec=None`` starts at the launcher screen."""
 
@@ -125,7 +114,7 @@ class GodbgApp(App[int]):
         self.settings = settings or effective_settings(self.config, DlvConfig())
         # With gctrace on, the heap monitor takes the GC lines out of the program's output.
         self.output_filter: Callable[[bytes], bytes] | None = None
-        self.keymap = {**DEFAULT_KEYMAP, **self.config.keys}
+        self.keymap = dict(self.config.keys)
         self.theme = self.config.theme if self.config.theme in self.available_themes else DEFAULT_THEME
         self.spec = spec
         self.init_lines = list(init_lines)

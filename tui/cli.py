@@ -494,11 +494,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def make_app(plan: Plan, spec: LaunchSpec | None) -> GodbgApp:
     """The app for ``plan`` (``spec``: the plan's, or the tunnel's in ssh mode)."""
-    from godbg_tui.tui.app import GodbgApp
     from godbg_tui.tui.glyphs import select
+
+    select(plan.ascii_only)  # before the app's modules are imported: some glyphs are read at import
+    from godbg_tui.tui.app import GodbgApp
     from godbg_tui.tui.widgets.source_view import SourceView
 
-    select(plan.ascii_only)
     SourceView.ascii_only = plan.ascii_only
     app = GodbgApp(spec, init_lines=plan.init_lines, stop_at_main=plan.stop_at_main, config=plan.config, settings=plan.settings)
     app.startup_warnings.extend(plan.settings.warnings)

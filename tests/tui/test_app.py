@@ -644,6 +644,7 @@ def test_pane_keys_are_their_own_defaults_and_no_debugger_key_shadows_them() -> 
     screen's cancel-step key, enabled only while a step is interrupted)."""
     from godbg_tui.tui.widgets.breakpoints_pane import BreakpointsPane
     from godbg_tui.tui.widgets.console_pane import ConsolePane
+    from godbg_tui.tui.widgets.goroutine_list import GoroutineList
     from godbg_tui.tui.widgets.source_view import SourceView
     from godbg_tui.tui.widgets.stack_pane import StackPane
     from godbg_tui.tui.widgets.variables_tree import VariablesTree
@@ -654,7 +655,7 @@ def test_pane_keys_are_their_own_defaults_and_no_debugger_key_shadows_them() -> 
 
     screen_keys = set().union(*(keys(b) for b in MainScreen.BINDINGS if b.priority)) - {"b", "x"}
     app = GodbgApp(None)
-    for widget in (SourceView, VariablesTree, StackPane, WatchesPane, BreakpointsPane, ConsolePane):
+    for widget in (SourceView, VariablesTree, StackPane, WatchesPane, BreakpointsPane, ConsolePane, GoroutineList):
         for binding in widget.BINDINGS:
             assert not keys(binding) & screen_keys, f"{widget.__name__}: {binding.key} is a debugger key"
             if binding.id:
@@ -838,3 +839,30 @@ def test_cli_version_names_all_three(capsys: pytest.CaptureFixture[str], dlv_pat
     assert cli.main(["version"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("godbg-tui ") and out[1].startswith("dlv: 1.") and out[2].startswith("go: go version go1.")
+
+
+async def test_main_screen_goroutines_show_stacks_inline_and_w_lists_channel_waiters(
+    prog: str, tmp_path: Path, line_of: Callable[[str], int]
+) -> None:
+    """The main screen hands the goroutine pane its stack fetcher (right shows a stack inline)
+    and W opens the census on the waiters of the channel selected in the variables pane."""
+    from godbg_tui.tui.screens.goroutines import GoroutinesScreen
+
+    async with debugger(prog, tmp_path, size=(250, 70)) as (app, pilot):
+        screen = main_screen(app)
+        await command(app, pilot, f"break main.go:{line_of('vars-ready')}")
+        await press_and_stop(app, pilot, "c")
+        await pilot.press("g")
+        view = screen.goroutines
+        await until(lambda: view.goroutines and not view.fetching)
+        view.rows_view.set_cursor(0)
+        await pilot.press("right")
+        await until(lambda: any("main.go:" in line for line in view.rows_view.stacks.get(0, [])))
+        tree = screen.variables
+        ch = next(n for n in tree_nodes(tree) if n.data and n.data.expr == "ch")
+        tree.focus()
+        tree.move_cursor(ch)
+        await pilot.press("W")
+        await until(lambda: isinstance(app.screen, GoroutinesScreen))
+        assert app.screen.channel == "ch"
+        await pilot.press("escape")

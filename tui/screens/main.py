@@ -36,6 +36,7 @@ from godbg_tui.adapters.dlv.types import Breakpoint, Goroutine, ListGoroutinesFi
 from godbg_tui.adapters.session import DebugSession, SessionError
 from godbg_tui.adapters.store import ProjectState
 from godbg_tui.adapters.values import summary
+from godbg_tui.tui.glyphs import glyphs
 from godbg_tui.tui.widgets.breakpoints_pane import BreakpointsPane
 from godbg_tui.tui.widgets.command_line import CommandLine
 from godbg_tui.tui.widgets.console_pane import ConsolePane
@@ -47,7 +48,8 @@ from godbg_tui.tui.widgets.variables_tree import VariablesTree
 from godbg_tui.tui.widgets.watches_pane import WatchesPane, WatchResult
 
 if TYPE_CHECKING:
-    from godbg_tui.adapters.goroutines import GoroutineCensus
+    from godbg_tui.adapters.dlv.types import Stackframe
+    from godbg_tui.adapters.goroutines import GoroutineCensus, GoroutineCount
     from godbg_tui.tui.app import GodbgApp
     from godbg_tui.tui.screens.heap import HeapResult
 
@@ -166,7 +168,8 @@ def debug_key(
     Both are priority bindings so no pane can shadow them; the letter twin goes through
     ``letter(action)`` so check_action can let the key through to a focused Input.
     """
-    display = {"f5": "F5", "f9": "F9", "f10": "F10", "f11": "F11", "f1": "F1", "shift+f5": "⇧F5", "shift+f11": "⇧F11"}
+    shift = glyphs().shift
+    display = {"f5": "F5", "f9": "F9", "f10": "F10", "f11": "F11", "f1": "F1", "shift+f5": f"{shift}F5", "shift+f11": f"{shift}F11"}
     first_letter = (letters or "").split(",")[0]
     letter_display = {"colon": ":", "question_mark": "?"}.get(first_letter, first_letter)
     bindings = []
@@ -210,6 +213,8 @@ class MainScreen(Screen[None]):
                    tooltip="Show and focus the goroutine list"),
         *debug_key(None, "C", "goroutine_census", "Census", "view.goroutine-census", show=False,
                    tooltip="Group every goroutine: counts, change since the last stop, leak suspects"),
+        *debug_key(None, "W", "channel_waiters", "Waiters", "view.channel-waiters", show=False,
+                   tooltip="The goroutines blocked on the channel selected in the variables pane"),
         *debug_key(None, "H", "heap", "Heap", "view.heap", show=False,
                    tooltip="Allocation sites of the live heap, with leak suspects"),
         *debug_key(None, "colon", "command_line", "Command", "command.open", show=False, tooltip="Type a dlv command"),
@@ -275,7 +280,13 @@ class MainScreen(Screen[None]):
                 yield Tabs(*(Tab(TAB_TITLES[p], id=f"tab-{p}") for p in SIDE_PANES), id="side-tabs")
                 with Container(id="side-panes"):
                     yield StackPane(id="stack", classes="pane side-pane")
-                    yield GoroutineList(self._fetch_goroutines, id="goroutines", classes="pane side-pane")
+                    yield GoroutineList(
+                        self._fetch_goroutines,
+                        fetch_count=self._count_goroutines,
+                        fetch_stack=self._goroutine_stack,
+                        id="goroutines",
+                        classes="pane side-pane",
+                    )
                     yield VariablesTree(id="variables", classes="pane side-pane")
                     yield WatchesPane(self.godbg.project.watches, id="watches", classes="pane side-pane")
                     yield BreakpointsPane(id="breakpoints", classes="pane side-pane")
@@ -397,7 +408,8 @@ class MainScreen(Screen[None]):
         self.watches.show_results([])
         self.status.target = self.godbg.target_description
         self.status.scope = ""
-        self.console.message("info", "─" * 20 + " new session " + "─" * 20)
+        rule = glyphs().rule * 20
+        self.console.message("info", f"{rule} new session {rule}")
 
     # ----- bindings by state -----
 
@@ -784,6 +796,20 @@ class MainScreen(Screen[None]):
             raise SessionError("no debugging session")
         return await session.goroutines(start, count, filters=filters)
 
+    async def _count_goroutines(self) -> GoroutineCount:
+        from godbg_tui.adapters.goroutines import count_goroutines
+
+        session = self.session
+        if session is None or session.client is None:
+            raise SessionError("no debugging session")
+        return await count_goroutines(session.client)
+
+    async def _goroutine_stack(self, goroutine_id: int, depth: int) -> list[Stackframe]:
+        session = self.session
+        if session is None:
+            raise SessionError("no debugging session")
+        return await session.stack(depth, goroutine_id)
+
     async def _load_goroutines(self) -> None:
         session = self.session
         if session is None or session.phase != ev.Phase.STOPPED:
@@ -1109,7 +1135,15 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(HeapScreen(session), done)
 
-    def action_goroutine_census(self) -> None:
+    def action_channel_waiters(self) -> None:
+        """The goroutines blocked on the channel selected in the variables pane."""
+        expr = self.variables.selected_expr
+        if not expr:
+            self.notify("select a channel in the variables pane first", severity="warning")
+            return
+        self.action_goroutine_census(channel=expr)
+
+    def action_goroutine_census(self, channel: str = "") -> None:
         """The goroutine census screen; one census per session keeps its history across openings."""
         session = self.session
         if session is None:
@@ -1131,7 +1165,7 @@ class MainScreen(Screen[None]):
                 gid = result[1]
                 self.session_call(f"switching to goroutine {gid}", lambda s: s.select_goroutine(gid))
 
-        self.app.push_screen(GoroutinesScreen(session, self._census), done)
+        self.app.push_screen(GoroutinesScreen(session, self._census, channel=channel), done)
 
     def action_command_line(self) -> None:
         self.command_line.add_class("-open")
