@@ -128,6 +128,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--listen", metavar="ADDR", help="address for dlv to listen on (default: a private unix socket)")
     group.add_argument("--allow-non-loopback", action="store_true", help="allow --listen on a non-loopback address (Delve's API is unauthenticated)")
     group.add_argument("--dlv", metavar="PATH", help="the dlv binary to use (default: $GODBG_DLV, PATH, $GOPATH/bin)")
+    group.add_argument("--no-check-go-version", action="store_true",
+                       help="let dlv try a program built with a Go older than it supports (dlv --check-go-version=false)")
     group.add_argument("--no-stop-at-main", action="store_true", help="exec, debug: stop at the program's entry instead of running to main.main")
 
 
@@ -282,6 +284,7 @@ def spec_from_args(ns: argparse.Namespace, program_args: Sequence[str]) -> Launc
         listen=ns.listen,
         dlv_path=ns.dlv,
         allow_non_loopback=ns.allow_non_loopback,
+        check_go_version=not ns.no_check_go_version,
     )
     try:
         validate_spec(spec)

@@ -124,6 +124,7 @@ class LaunchSpec:
     listen: str | None = None
     dlv_path: str | None = None
     allow_non_loopback: bool = False
+    check_go_version: bool = True  # False: dlv --check-go-version=false, for a Go older than dlv supports
 
 
 @dataclass(frozen=True)
@@ -445,7 +446,7 @@ def _explain_failure(spec: LaunchSpec, text: str, *, returncode: int, listened: 
         release = _dlv_for_go(int(m[2]))
         hint = (
             f"install a Delve that supports {m[1]}: go install github.com/go-delve/delve/cmd/dlv@{release}, "
-            "or rebuild the program with a newer Go"
+            "rebuild the program with a newer Go, or try anyway with --no-check-go-version"
             if release
             else f"no Delve usable by godbg-tui supports {m[1]}; rebuild the program with Go 1.18 or newer"
         )
@@ -1014,6 +1015,8 @@ def _dlv_argv(spec: LaunchSpec, dlv: str, listen: str, private: str, tty: str | 
     else:
         argv.append(spec.program or ".")
     argv += ["--headless", "--api-version=2", "--accept-multiclient", f"--listen={listen}"]
+    if not spec.check_go_version:
+        argv.append("--check-go-version=false")
     if tty:
         argv.append(f"--tty={tty}")
     if spec.mode == "debug":

@@ -571,3 +571,13 @@ async def test_start_timeout_stops_the_build(spec, fixture_src, tmp_path):
         return found
 
     await async_wait_until(lambda: not working_in_package(), message="dlv's go build to be killed")
+
+
+def test_check_go_version_false_reaches_dlv_argv():
+    from godbg_tui.adapters.dlv.launcher import _dlv_argv
+
+    checked = _dlv_argv(LaunchSpec("exec", program="bin"), "dlv", "unix:/s", "/p", None)
+    unchecked = _dlv_argv(LaunchSpec("exec", program="bin", check_go_version=False), "dlv", "unix:/s", "/p", None)
+    assert "--check-go-version=false" not in checked
+    assert unchecked[unchecked.index("--headless"):].count("--check-go-version=false") == 1
+    assert unchecked.index("--check-go-version=false") < len(unchecked) and "--" not in unchecked

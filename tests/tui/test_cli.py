@@ -246,3 +246,8 @@ def test_help_has_examples_for_every_mode(capsys):
         main(["--help"])
     out = capsys.readouterr().out
     assert all(f"godbg-tui {mode}" in out for mode in cli.MODES)
+
+
+def test_no_check_go_version_reaches_the_spec(go_bin, _own_config_dirs: Path):
+    assert plan_for(["exec", str(go_bin["prog"])]).spec.check_go_version
+    assert not plan_for(["exec", str(go_bin["prog"]), "--no-check-go-version"]).spec.check_go_version
