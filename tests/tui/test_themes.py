@@ -8,16 +8,20 @@ from pathlib import Path
 
 import pytest
 from pygments.token import Keyword, String
+from rich.text import Text
 from textual import constants
+from textual.app import App, ComposeResult
 from textual.color import Color
 from textual.renderables.sparkline import Sparkline
 from textual.scrollbar import ScrollBarRender
 from textual.widgets import Tree
 
 from godbg_tui.adapters.dlv.launcher import LaunchSpec
+from godbg_tui.adapters.dlv.types import Function, Stackframe
 from godbg_tui.adapters.store import Config
 from godbg_tui.themes import (
     ANSI_THEME,
+    APP_CSS,
     DEFAULT_THEME,
     MONO_THEME,
     THEMES,
@@ -28,6 +32,11 @@ from godbg_tui.themes import (
 )
 from godbg_tui.tui import glyphs
 from godbg_tui.tui.app import GodbgApp
+from godbg_tui.tui.screens.help import HelpScreen
+from godbg_tui.tui.widgets.command_line import CommandLine
+from godbg_tui.tui.widgets.console_pane import ConsolePane
+from godbg_tui.tui.widgets.stack_pane import StackPane
+from godbg_tui.tui.widgets.status_bar import StatusBar
 from support import async_wait_until
 from test_app import screen_text
 
@@ -224,3 +233,61 @@ def test_use_ascii_sees_through_pythons_c_locale_coercion(env: dict[str, str], e
         env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True, timeout=60, check=True,
     )
     assert out.stdout.strip() == expected
+
+
+def test_fit_cuts_like_rich_and_translate_swaps_marks():
+    long = "goroutine 1 stopped at main.go:42"
+    rich_cut = Text(long, overflow="ellipsis")
+    rich_cut.truncate(12, overflow="ellipsis")
+    assert glyphs.UNICODE.fit(Text(long), 12).plain == rich_cut.plain
+    assert glyphs.ASCII.fit(Text(long), 12).plain == "goroutine..."
+    assert glyphs.ASCII.fit(Text("short"), 12).plain == "short"
+    tooltip = "Group by user location → current · go ×N…"
+    assert glyphs.UNICODE.translate(tooltip) == tooltip
+    assert glyphs.ASCII.translate(tooltip) == "Group by user location -> current - go xN..."
+
+
+class AsciiWidgetsApp(App[None]):
+    """The panes that draw their own marks, in the app's stylesheet, with the -ascii class."""
+
+    CSS_PATH = str(APP_CSS)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(VARIABLE_DEFAULTS)
+
+    def compose(self) -> ComposeResult:
+        yield StackPane(classes="pane")
+        yield ConsolePane(classes="pane")
+        yield CommandLine()
+        yield StatusBar()
+
+    def on_mount(self) -> None:
+        self.add_class("-ascii")
+
+
+async def test_widgets_draw_ascii_after_select():
+    """Marks are looked up when drawn, so widgets created after select(True) draw none of
+    the Unicode table (the C-locale tmux test covers the whole debugger screen)."""
+    frame = Stackframe(file="/src/main.go", line=7, function=Function(name="main.compute"))
+    glyphs.select(True)
+    try:
+        app = AsciiWidgetsApp()
+        async with app.run_test(size=(60, 24)) as pilot:
+            app.query_one(StackPane).show_frames([frame, frame], selected=0)
+            console = app.query_one(ConsolePane)
+            console.message("warning", "a warning " + "x" * 80)
+            console.feed("stdout", b"y" * 5000 + b"\n")
+            status = app.query_one(StatusBar)
+            status.target, status.state, status.scope = "exec prog " * 6, "stopped", "goroutine 1 frame 0"
+            status.begin_wait("evaluating a long expression")
+            await async_wait_until(lambda: status.waiting_on != "", timeout=5)
+            await async_wait_until(lambda: ">> warning: a warning" in console.text, timeout=5)
+            app.push_screen(HelpScreen(app.screen))
+            await pilot.pause()
+            await async_wait_until(lambda: isinstance(app.screen, HelpScreen), timeout=5)
+            await pilot.pause()
+            shown = screen_text(app)
+            assert shown.isascii(), sorted({c for c in shown if not c.isascii()})
+            assert "..." in console.text and "+-" in shown
+    finally:
+        glyphs.select(False)
