@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
+from textual import keys
 from textual.renderables.bar import Bar
 from textual.renderables.sparkline import Sparkline
 from textual.scrollbar import ScrollBarRender
@@ -245,9 +246,16 @@ _TEXTUAL_ASCII = {
 }
 
 
+_KEY_NAMES_UNICODE = {name: keys.KEY_DISPLAY_ALIASES[name] for name in ("up", "down", "left", "right", "backspace", "enter")}
+_KEY_NAMES_ASCII = {"up": "up", "down": "down", "left": "left", "right": "right", "backspace": "bksp", "enter": "enter"}
+
+
 def textual_ascii(enabled: bool) -> None:
-    """Switch the symbols Textual's own widgets draw (class attributes meant for overriding)
-    to ASCII, or back. Process-wide, like the locale it answers to."""
+    """Switch the symbols Textual's own widgets draw (class attributes meant for overriding,
+    and the footer's key names: ⏎ ↑ ↓) to ASCII, or back. Process-wide, like the locale it
+    answers to."""
     for (cls, name), value in (_TEXTUAL_ASCII if enabled else _TEXTUAL_UNICODE).items():
         setattr(cls, name, value)
+    keys.KEY_DISPLAY_ALIASES.update(_KEY_NAMES_ASCII if enabled else _KEY_NAMES_UNICODE)
+    keys.format_key.cache_clear()
 

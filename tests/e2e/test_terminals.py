@@ -114,12 +114,24 @@ def test_c_locale_marks_the_gutter_in_ascii(terminal: Callable[..., Terminal]) -
     assert "╭" not in screen and "+-" in screen, "pane borders are ASCII"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the status bar spinner/separators, console prefixes, tree arrows and '…' are literals in the "
-    "widgets until they read tui/glyphs.glyphs() (lead's wiring)",
-)
 def test_c_locale_screen_is_all_ascii(terminal: Callable[..., Terminal]) -> None:
     term = terminal({"LANG": "C"})
     screen = term.screen()
     assert screen.isascii(), sorted({c for c in screen if not c.isascii()})
+
+
+def test_c_locale_dialogs_and_census_are_all_ascii(terminal: Callable[..., Terminal]) -> None:
+    """Beyond the first screen under LANG=C: the help dialog and the goroutine census (tree
+    arrows, separators, the footer's key names)."""
+    term = terminal({"LANG": "C"})
+    term.keys("?")
+    screen = term.wait_for("Debugger (everywhere)")
+    assert screen.isascii(), sorted({c for c in screen if not c.isascii()})
+    term.keys("Escape")
+    term.wait_for(lambda s: "Debugger (everywhere)" not in s)
+    term.keys("C")
+    screen = term.wait_for(re.compile(r"goroutines? in \d+ groups?"))
+    assert screen.isascii(), sorted({c for c in screen if not c.isascii()})
+    assert re.search(r"^\W*[+-] +\d+ ", screen, re.MULTILINE), screen
+    term.keys("Escape")
+    term.wait_for(STOPPED)

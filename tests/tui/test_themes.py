@@ -12,6 +12,7 @@ from rich.text import Text
 from textual import constants
 from textual.app import App, ComposeResult
 from textual.color import Color
+from textual.keys import format_key
 from textual.renderables.sparkline import Sparkline
 from textual.scrollbar import ScrollBarRender
 from textual.widgets import Tree
@@ -158,9 +159,11 @@ def test_ascii_table_is_ascii_and_complete():
         assert glyphs.select(True) is glyphs.ASCII and glyphs.glyphs() is glyphs.ASCII
         assert Tree.ICON_NODE.isascii() and all(line.isascii() for lines in Tree.LINES.values() for line in lines)
         assert Sparkline.BARS.isascii() and all(bar.isascii() for bar in ScrollBarRender.VERTICAL_BARS)
+        assert all(format_key(key).isascii() for key in ("enter", "up", "down", "left", "right", "backspace"))
     finally:
         glyphs.select(False)
     assert glyphs.glyphs() is glyphs.UNICODE and Tree.ICON_NODE == "▶ " and Sparkline.BARS == "▁▂▃▄▅▆▇█"
+    assert format_key("enter") == "⏎"
 
 
 # ----- the debugger under each theme -----
