@@ -26,11 +26,14 @@ import gofixtures
 from godbg_tui.adapters.dlv.launcher import LaunchSpec
 from godbg_tui.adapters.events import Phase
 from godbg_tui.adapters.session import DebugSession
+from godbg_tui.themes import APP_CSS, VARIABLE_DEFAULTS
+from godbg_tui.tui import glyphs
 from godbg_tui.tui.screens.attach_picker import AttachPicker
 from godbg_tui.tui.screens.exec_picker import ExecPicker, GoBinaryTree
 from godbg_tui.tui.screens.launcher import LauncherScreen
 from godbg_tui.tui.screens.test_picker import TestPicker, complete_directory
 from support import async_wait_until, wait_until
+from test_app import screen_text
 
 SIZES = [(80, 24), (250, 70)]
 GO_VERSION = gofixtures.go_version().split()[2]
@@ -564,3 +567,48 @@ async def test_launcher_quit_key_returns_none() -> None:
         await pilot.press("q")
         await async_wait_until(lambda: app.results, message="a dismiss result")
     assert app.results == [None]
+
+
+class AsciiHost(Host):
+    """Host in the app's stylesheet with ASCII mode on, as ``godbg-tui`` under LANG=C."""
+
+    CSS_PATH = str(APP_CSS)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(VARIABLE_DEFAULTS)
+
+    def on_mount(self) -> None:
+        self.add_class("-ascii")
+        super().on_mount()
+
+
+@pytest.mark.parametrize("which", ["launcher", "attach", "exec", "test"])
+async def test_pickers_draw_only_ascii_in_ascii_mode(which: str, fixture_src, tmp_path: Path) -> None:
+    make = {
+        "launcher": lambda: LauncherScreen(tmp_path),
+        "attach": AttachPicker,
+        "exec": lambda: ExecPicker(fixture_src["prog"].parent),
+        "test": lambda: TestPicker(fixture_src["testpkg"]),
+    }[which]
+    glyphs.select(True)
+    try:
+        app = AsciiHost(make)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            if which != "launcher":
+                await async_wait_until(lambda: option_count(app.screen) > 0, timeout=30, message="rows listed")
+            await pilot.pause()
+            shown = screen_text(app)
+            assert shown.isascii(), sorted({c for c in shown if not c.isascii()})
+            assert "+-" in shown
+            await pilot.press("escape")
+            await async_wait_until(lambda: app.results, message="a dismiss result")
+    finally:
+        glyphs.select(False)
+
+
+def option_count(screen: Screen) -> int:
+    if isinstance(screen, ExecPicker):
+        return len(screen.tree.candidates)
+    lists = screen.query(OptionList)
+    return lists.first().option_count if lists else 0
