@@ -13,7 +13,7 @@ import contextlib
 
 import anyio
 import pytest
-from pprof_support import GO119, GO119_MISSING, Leaky, build_with_go119, dlv_unchecked
+from pprof_support import FINE_RATE, GO119, GO119_MISSING, Leaky, build_with_go119, dlv_unchecked
 
 from godbg_tui.adapters.dlv.launcher import LaunchSpec
 from godbg_tui.adapters.pprof.gctrace import with_gctrace
@@ -53,8 +53,9 @@ def leaky(leaky119, dlv_path, tmp_path):
 
 async def test_go119_counters_and_delve_walk_equal_its_http_profile(leaky):
     async with leaky() as (target, tg):
+        await target.sample_finely()
         walk, data, counters = await target.walk_and_fetch(tg)
-        assert counters.num_gc >= 2 and counters.memprofile_rate == 512 * 1024
+        assert counters.num_gc >= 2 and counters.memprofile_rate == FINE_RATE
         assert 0 < counters.heap_marked <= counters.heap_live, "heapLive is a plain uint64 in go1.19"
         assert counters.heap_in_use > 0 and counters.total_alloc > counters.total_free > 0
         assert counters.heap_goal is not None and counters.heap_goal > counters.heap_marked
@@ -62,7 +63,7 @@ async def test_go119_counters_and_delve_walk_equal_its_http_profile(leaky):
         assert not walk.truncated and walk.buckets > 0 and walk.memprofile_rate == http.period
         assert walk.profile.totals() == http.totals()
         ours, theirs = top_table(walk.profile), top_table(http)
-        assert ours.rows[0].name == theirs.rows[0].name and "main.leakOnce" in [r.name for r in ours.rows]
+        assert ours.rows[0].name == theirs.rows[0].name == "main.leakOnce"
         assert {(r.name, r.flat, r.cum) for r in ours.rows} == {(r.name, r.flat, r.cum) for r in theirs.rows}
         assert max(map(len, walk.profile.stacks)) <= GO119_MAX_STACK
 

@@ -7,7 +7,7 @@ import time
 
 import anyio
 import pytest
-from pprof_support import Leaky
+from pprof_support import FINE_RATE, Leaky
 from support import async_wait_until
 
 from godbg_tui.adapters.dlv.launcher import LaunchSpec
@@ -58,9 +58,10 @@ async def test_counters_at_every_stop_and_gctrace_kept_out_of_output(leaky):
 
 async def test_delve_walk_equals_the_http_profile_of_the_same_gc_cycle(leaky):
     async with leaky() as (target, tg):
+        await target.sample_finely()
         walk, data, _ = await target.walk_and_fetch(tg)
         http = decode_profile(data)
-        assert not walk.truncated and walk.buckets > 0 and walk.memprofile_rate == http.period
+        assert not walk.truncated and walk.buckets > 0 and walk.memprofile_rate == http.period == FINE_RATE
         assert walk.profile.totals() == http.totals()
         ours, theirs = top_table(walk.profile), top_table(http)
         assert ours.rows[0].name == theirs.rows[0].name == "main.leakOnce"
