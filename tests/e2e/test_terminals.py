@@ -121,8 +121,8 @@ def test_c_locale_screen_is_all_ascii(terminal: Callable[..., Terminal]) -> None
 
 
 def test_c_locale_dialogs_and_census_are_all_ascii(terminal: Callable[..., Terminal]) -> None:
-    """Beyond the first screen under LANG=C: the help dialog and the goroutine census (tree
-    arrows, separators, the footer's key names)."""
+    """Beyond the first screen under LANG=C: the help dialog, the goroutine census (tree
+    arrows, separators, the footer's key names) and the heap view (delta, sparkline box)."""
     term = terminal({"LANG": "C"})
     term.keys("?")
     screen = term.wait_for("Debugger (everywhere)")
@@ -134,4 +134,10 @@ def test_c_locale_dialogs_and_census_are_all_ascii(terminal: Callable[..., Termi
     assert screen.isascii(), sorted({c for c in screen if not c.isascii()})
     assert re.search(r"^\W*[+-] +\d+ ", screen, re.MULTILINE), screen
     term.keys("Escape")
-    term.wait_for(STOPPED)
+    term.wait_for(lambda s: "by userloc" not in s and STOPPED in s)
+    term.keys("H")
+    screen = term.wait_for(re.compile(r"flat%.*\n.*runtime\."))
+    assert screen.isascii(), sorted({c for c in screen if not c.isascii()})
+    assert "heap in use" in screen and "d vs previous" in screen, screen
+    term.keys("Escape")
+    term.wait_for(lambda s: "heap in use" not in s and STOPPED in s)
