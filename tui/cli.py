@@ -517,7 +517,7 @@ async def run_plan(plan: Plan, started: list[GodbgApp]) -> int:
         app = make_app(plan, plan.spec)
         started.append(app)
         return await run_app(app)
-    print(f"{PROG}: starting dlv on {plan.ssh.destination} over ssh…", file=sys.stderr)
+    print(f"{PROG}: starting dlv on {plan.ssh.destination} over ssh...", file=sys.stderr)
     try:
         async with SshTarget(plan.ssh) as remote:
             app = make_app(plan, remote.spec)
