@@ -27,6 +27,7 @@ import time
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
 
@@ -34,6 +35,7 @@ from .dlv.launcher import LaunchSpec
 from .dlv.types import Breakpoint
 
 APP_DIR = "godbg-tui"
+T = TypeVar("T")
 HISTORY_LIMIT = 1000
 RECENT_LIMIT = 20
 SCHEMA_VERSION = 1
@@ -283,6 +285,21 @@ class ProjectStore:
         atomic_write(self.path, msgspec.json.format(msgspec.json.encode(state)) + b"\n")
 
 
+def _load_list(path: Path, item: type[T]) -> tuple[list[T], list[str]]:
+    """A JSON list file: missing is empty, unreadable is a warning, undecodable is set aside."""
+    sweep_stale_temp_files(path.parent)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return [], []
+    except OSError as exc:
+        return [], [f"cannot read {path}: {exc.strerror}"]
+    try:
+        return msgspec.json.decode(raw, type=list[item]), []
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        return [], [_set_aside(path, str(exc))]
+
+
 class HistoryStore:
     """Command-line history shared by all projects, newest last, capped at HISTORY_LIMIT."""
 
@@ -290,17 +307,8 @@ class HistoryStore:
         self.path = (directory or state_dir()) / "history.json"
 
     def load(self) -> tuple[list[str], list[str]]:
-        sweep_stale_temp_files(self.path.parent)
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return [], []
-        except OSError as exc:
-            return [], [f"cannot read {self.path}: {exc.strerror}"]
-        try:
-            return msgspec.json.decode(raw, type=list[str])[-HISTORY_LIMIT:], []
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            return [], [_set_aside(self.path, str(exc))]
+        entries, warnings = _load_list(self.path, str)
+        return entries[-HISTORY_LIMIT:], warnings
 
     def save(self, entries: Sequence[str]) -> None:
         atomic_write(self.path, msgspec.json.encode(list(entries)[-HISTORY_LIMIT:]) + b"\n")
@@ -377,17 +385,8 @@ class RecentSessions:
         self.path = (directory or state_dir()) / "recent.json"
 
     def load(self) -> tuple[list[RecentSession], list[str]]:
-        sweep_stale_temp_files(self.path.parent)
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return [], []
-        except OSError as exc:
-            return [], [f"cannot read {self.path}: {exc.strerror}"]
-        try:
-            return msgspec.json.decode(raw, type=list[RecentSession])[:RECENT_LIMIT], []
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            return [], [_set_aside(self.path, str(exc))]
+        entries, warnings = _load_list(self.path, RecentSession)
+        return entries[:RECENT_LIMIT], warnings
 
     def add(self, spec: LaunchSpec) -> list[RecentSession]:
         """Put ``spec`` first (removing an equal older entry), save, and return the list."""
