@@ -28,7 +28,7 @@ from godbg_tui.tui import cli
 from godbg_tui.tui.app import GodbgApp
 from godbg_tui.tui.screens.confirm import ConfirmScreen
 from godbg_tui.tui.screens.help import HelpScreen
-from godbg_tui.tui.screens.main import SIDE_PANES, MainScreen
+from godbg_tui.tui.screens.main import SIDE_PANES, MainScreen, SessionEvent
 from godbg_tui.tui.screens.value_viewer import ValueViewer
 from support import async_wait_until
 
@@ -767,13 +767,17 @@ async def test_a_new_session_ends_the_old_one_first(prog: str, tmp_path: Path) -
         assert old is not None
         old_pid = old.target_pid
         await command(app, pilot, "break compute")
+        # A breakpoint whose BreakpointsChanged the screen has not handled when the switch
+        # starts (its queue was busy): the switch saves what the session holds.
+        with main_screen(app).prevent(SessionEvent):
+            await old.set_breakpoint("main.deep")
         app.switch_session(LaunchSpec(mode="exec", program=prog, args=("-deep", "2")))
         await until(lambda: app.session is not old and app.session is not None, timeout=START_TIMEOUT)
         await settled(app, stops=1, timeout=START_TIMEOUT)
         assert old.phase == Phase.CLOSED
         assert not Path(f"/proc/{old_pid}").exists() or _zombie(old_pid)
         assert app.session.target_pid != old_pid
-        assert [b.functionName for b in app.session.breakpoints] == ["main.compute"]  # same project: restored
+        assert [b.functionName for b in app.session.breakpoints] == ["main.compute", "main.deep"]  # same project: restored
         assert "new session" in console_text(app)
 
 
