@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import os
 import signal
 import threading
@@ -237,6 +238,7 @@ class GodbgApp(App[int]):
             auto_resume_after=self.settings.auto_resume_after,
             initial_breakpoints=self.project.breakpoints,
         )
+        session.subscribe(functools.partial(self._store_breakpoints_of, session))
         session.subscribe(self._forward_event)
         self.session = session
         self.output_filter = None
@@ -386,6 +388,12 @@ class GodbgApp(App[int]):
         for key, value in changes.items():
             setattr(layout, key, value)
         self._save_project()
+
+    def _store_breakpoints_of(self, session: DebugSession, event: ev.Event) -> None:
+        """Save breakpoint changes as the session reports them, not when the screen gets to the
+        event: a queued event of an old session must not land in the next session's project."""
+        if isinstance(event, ev.BreakpointsChanged) and self.session is session:
+            self.save_breakpoints(event.breakpoints)
 
     def save_breakpoints(self, breakpoints: Iterable[Breakpoint]) -> None:
         """Remember the session's breakpoints, unless the session is going away (it clears them)."""

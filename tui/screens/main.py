@@ -572,7 +572,6 @@ class MainScreen(Screen[None]):
 
     def _ev_breakpointschanged(self, event: ev.BreakpointsChanged) -> None:
         self._show_breakpoints(event.breakpoints)
-        self.godbg.save_breakpoints(event.breakpoints)
 
     def _ev_scopechanged(self, event: ev.ScopeChanged) -> None:
         self._update_scope_status(event.location)
