@@ -340,8 +340,11 @@ async def bench(args: argparse.Namespace) -> None:
             print(f"dlv CLI median {statistics.median(theirs):6.2f} s  (min {min(theirs):.2f}, max {max(theirs):.2f})")
             print(f"ratio ours / CLI: {ratio:.2f}× wall clock (target ≤ 1.1×); "
                   f"{statistics.median(ours_cpu) / max(statistics.median(theirs_cpu), 1e-9):.2f}× dlv CPU time")
-            mine = {g.key: g.total for g in snap.groups if g.total}
-            print(f"same groups and totals as the CLI: {mine == cli_totals(cli_out)}")
+            mine, theirs_totals = {g.key: g.total for g in snap.groups if g.total}, cli_totals(cli_out)
+            print(f"same groups and totals as the CLI: {mine == theirs_totals}")
+            for key in sorted(set(mine) | set(theirs_totals), key=str):
+                if mine.get(key) != theirs_totals.get(key):
+                    print(f"    differs: {group_label(key, 'userloc')}: ours {mine.get(key, 0)}, CLI {theirs_totals.get(key, 0)}")
         for g in snap.groups[:6]:
             print(f"    {g.total:>9,}  {group_label(g.key, 'userloc')}")
         print(f"longest wait of the session's own connection during a census: {max(waits) * 1000:.0f} ms")
