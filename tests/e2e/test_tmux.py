@@ -228,7 +228,7 @@ def selected_variable(term: Terminal) -> str:
     whose title names it (the cursor itself has no mark in plain text)."""
     term.keys("v")
     try:
-        screen = term.wait_for("Esc close", timeout=2)
+        screen = term.wait_for("Esc close", timeout=5)
     except AssertionError:
         return ""  # a section row: nothing to view
     title = re.search(r"╭─ (.+?) ─", screen.splitlines()[0])

@@ -34,7 +34,8 @@ from godbg_tui.adapters.pprof.history import HeapHistory, HeapSnapshot, HeapSour
 from godbg_tui.adapters.pprof.monitor import HeapMonitor
 from godbg_tui.adapters.pprof.profile import Frame
 from godbg_tui.adapters.pprof.report import SAMPLE_TYPES, CallStack, Granularity, NodeKey, TopRow, TopTable, call_stacks, top_table
-from godbg_tui.tui.glyphs import glyphs
+from godbg_tui.adapters.goroutines import sparkline
+from godbg_tui.tui.glyphs import ASCII, glyphs
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +229,8 @@ class HeapView(Widget, can_focus=False):
         yield Static("", id="heap-status", classes="-empty")
         with Vertical(id="heap-spark-box") as box:
             box.border_title = "heap in use"
-            yield Sparkline([], id="heap-spark")
+            # Textual's Sparkline draws block characters of its own; in ASCII mode a line of ours.
+            yield Static("", id="heap-spark") if glyphs() is ASCII else Sparkline([], id="heap-spark")
         yield DataTable(cursor_type="row", zebra_stripes=False, id="heap-top")
         yield HeapStacks()
 
@@ -349,7 +351,12 @@ class HeapView(Widget, can_focus=False):
 
     def _paint_sparkline(self) -> None:
         series = self.monitor.history.inuse_series()
-        self.query_one("#heap-spark", Sparkline).data = [float(v) for v in series]
+        spark = self.query_one("#heap-spark")
+        if isinstance(spark, Sparkline):
+            spark.data = [float(v) for v in series]
+        else:
+            assert isinstance(spark, Static)
+            spark.update(sparkline(series[-max(spark.size.width, 1):], bars=glyphs().sparkline))
         box = self.query_one("#heap-spark-box")
         if series:
             box.border_subtitle = f"{format_amount(series[-1], 'bytes')} now, max {format_amount(max(series), 'bytes')}"
