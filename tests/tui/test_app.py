@@ -371,7 +371,11 @@ async def test_f9_toggles_a_breakpoint_on_the_source_cursor_line(
         session = app.session
         assert session is not None
         target = line_of("after-loop")
+        # The first stop's source is shown asynchronously: move the cursor once it is there,
+        # or showing it would put the cursor back on the current line.
+        await until(lambda: (screen.source.path or "").endswith("main.go") and screen.source.cursor_line == exec_line(app))
         screen.source.goto_line(target)
+        await until(lambda: screen.source.cursor_line == target)
         await pilot.press("f9")
         await until(lambda: [b.line for b in session.breakpoints] == [target])
         await press_and_stop(app, pilot, "f5")

@@ -363,7 +363,7 @@ async def test_test_picker_lists_testpkg_and_returns_the_subtest_regex(fixture_s
         for name in ("TestAdd", "TestSub", "TestSub/neg", "BenchmarkAdd", "ExampleAdd"):
             assert any(name in row for row in rows), (name, rows)
         assert "from source" in next(row for row in rows if "TestSub/neg" in row)
-        assert "example.com/testpkg" in status_text(picker)
+        await async_wait_until(lambda: "example.com/testpkg" in status_text(picker), timeout=10, message="status names the package")
         await type_text(pilot, "neg")
         await async_wait_until(lambda: [t.name for t in picker.shown] == ["TestSub/neg"], message="filtered to neg")
         await pilot.press("enter")
