@@ -550,10 +550,6 @@ class GodbgApp(App[int]):
         """End the current session properly (kill or detach), then start ``spec``'s."""
         self._switching = True
         try:
-            if self.session is not None:
-                # From the session itself: its BreakpointsChanged may still wait in the
-                # screen's queue, and once the session closes that message saves nothing.
-                self.save_breakpoints(self.session.breakpoints)
             if not self.session_closed:
                 token = self.main_screen.status.begin_wait("closing the session")
                 try:

@@ -44,6 +44,9 @@ from godbg_tui.adapters.dlv.types import AsmInstruction
 from godbg_tui.themes import highlight_theme_for
 from godbg_tui.tui.glyphs import ASCII, UNICODE, Glyphs
 
+# Gutter marks by kind, per ascii_only; built once, looked up for every marked row drawn.
+_GUTTERS = {False: UNICODE.gutter(), True: ASCII.gutter()}
+
 BREAKPOINT_KINDS = ("enabled", "disabled", "conditional", "tracepoint")
 
 TokenSpans = list[tuple[int, int, _TokenType]]
@@ -461,7 +464,7 @@ class SourceLines(ScrollView, can_focus=False):
         return ASCII if self.ascii_only else UNICODE
 
     def _glyph(self, kind: str) -> str:
-        return self.glyphs.gutter()[kind]
+        return _GUTTERS[self.ascii_only][kind]
 
     def _gutter(self, row: int, mark: str | None, exec_kind: str | None, line_style: Style) -> list[Segment]:
         """Mark cell, execution cell and the right-aligned row number."""
