@@ -141,7 +141,9 @@ async def test_hostile_program_output_is_drawn_harmlessly(go_bin, tmp_path):
 async def test_a_package_that_does_not_build_shows_the_compiler_output(fixture_src, tmp_path):
     spec = LaunchSpec("debug", program=str(fixture_src["badbuild"]))
     async with running_app(spec, tmp_path, wait_for_stop=False) as (app, pilot):
-        await async_wait_until(lambda: isinstance(app.screen, ConfirmScreen), timeout=60)
+        await async_wait_until(
+            lambda: isinstance(app.screen, ConfirmScreen) and app.screen.query("#message"), timeout=60
+        )
         shown = str(app.screen.query_one("#message").render())
         assert "build failed" in shown and "declared and not used" in shown + console(app)
         await pilot.press("enter")
@@ -155,7 +157,9 @@ async def test_attaching_to_a_pid_that_is_gone(tmp_path):
     gone = subprocess.Popen(["true"])
     gone.wait()
     async with running_app(LaunchSpec("attach", pid=gone.pid), tmp_path, wait_for_stop=False) as (app, _):
-        await async_wait_until(lambda: isinstance(app.screen, ConfirmScreen), timeout=30)
+        await async_wait_until(
+            lambda: isinstance(app.screen, ConfirmScreen) and app.screen.query("#message"), timeout=30
+        )
         assert f"no process with pid {gone.pid}" in str(app.screen.query_one("#message").render())
 
 

@@ -742,7 +742,9 @@ async def test_launch_failure_shows_an_error_dialog(tmp_path: Path) -> None:
     app = GodbgApp(LaunchSpec(mode="exec", program=str(not_go)), state_dir=tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         try:
-            await until(lambda: isinstance(app.screen, ConfirmScreen), timeout=START_TIMEOUT)
+            await until(
+                lambda: isinstance(app.screen, ConfirmScreen) and app.screen.query("#message"), timeout=START_TIMEOUT
+            )
             assert "not an ELF executable" in str(app.screen.query_one("#message").render())
             assert main_screen(app).status.state == "failed"
             await pilot.press("enter")
