@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
+import msgspec
 import pytest
 from rich.style import Style
 from rich.text import Text
@@ -435,6 +436,31 @@ async def test_same_variables_update_in_place_keeping_expansion_cursor_and_marki
         await pilot.pause()
         assert invalidations[0] > 0, "other variables in scope: the tree is rebuilt"
         assert [n.data.expr for n in nodes(tree) if n.data.kind == "var"] == ["n"]
+
+
+async def test_a_value_that_only_moved_its_location_expression_is_not_repainted():
+    """Delve's LocationExpr of an argument names the PC, which changes at every next: nothing drawn changes."""
+    app = VarsApp(None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tree = app.query_one(VariablesTree)
+
+        def ctx(pc: int) -> Variable:
+            return Variable(name="~p0", type="*context.valueCtx", kind=22, addr=0xC000010000,
+                            LocationExpr=f"[0xcdce:{pc:#x}] DW_OP_call_frame_cfa ")
+
+        tree.show([("Args", [("~p0", ctx(0x4FBDEF))])])
+        await pilot.pause()
+        node = node_for(tree, "~p0")
+        repainted: list[int] = []
+        refresh_line = tree._refresh_line
+        tree._refresh_line = lambda line: (repainted.append(line), refresh_line(line))  # type: ignore[method-assign]
+
+        tree.show([("Args", [("~p0", ctx(0x4FBDFB))])])
+        assert repainted == []
+        assert node.data.var.LocationExpr.endswith("DW_OP_call_frame_cfa ") and "0x4fbdfb" in node.data.var.LocationExpr
+
+        tree.show([("Args", [("~p0", msgspec.structs.replace(ctx(0x4FBDFB), addr=0xC000020000))])])
+        assert repainted, "a value that did change is repainted"
 
 
 async def test_stepping_in_a_loop_updates_the_tree_in_place(go_bin, dlv_path, marker_line):

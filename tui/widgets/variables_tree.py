@@ -77,6 +77,15 @@ def _with_children(v: Variable, children: list[Variable]) -> Variable:
     return msgspec.structs.replace(v, children=children)
 
 
+def _shown_differently(new: Variable, old: Variable | None) -> bool:
+    """``new`` differs from ``old`` in more than its DWARF location expression.
+
+    Delve's ``LocationExpr`` of an argument can name the current PC, so it changes at
+    every step of a loop while nothing the tree draws does.
+    """
+    return old is None or msgspec.structs.replace(new, LocationExpr=old.LocationExpr) != old
+
+
 def _loaded_units(v: Variable) -> int:
     kids = v.children or []
     return len(kids) // 2 if v.kind == KIND_MAP else len(kids)
@@ -243,9 +252,9 @@ class VariablesTree(Tree[VarNode]):
         text = _summary_text(var)
         self._current[data.path] = text
         changed = data.path in self._previous and self._previous[data.path] != text
-        if var != data.var or changed != data.changed or expr != data.expr:
-            data.var, data.changed, data.expr = var, changed, expr
+        if changed != data.changed or expr != data.expr or (var != data.var and _shown_differently(var, data.var)):
             node.refresh()
+        data.var, data.changed, data.expr = var, changed, expr
         expandable = values.has_children(var)
         if node.allow_expand != expandable:
             node.allow_expand = expandable
