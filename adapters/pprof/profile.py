@@ -21,12 +21,11 @@ from __future__ import annotations
 import gc
 import re
 import zlib
-from collections import Counter
+from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import accumulate, compress, count, repeat
-from operator import not_, or_, sub
+from itertools import accumulate, count, repeat
 from threading import Lock
 from typing import Any, overload
 
@@ -496,16 +495,13 @@ class _Decoder:
             columns = [list(col) for col in zip(*per_sample)] if per_sample else [[] for _ in range(width)]
             stacks, columns, base = _merge_labelled(_stacks(keys, loc_index), columns, flags)
         else:
-            # Each stack is named by the index of its first sample, so sorting by that groups
-            # samples per stack in first-seen order, the order of ``first`` and of Counter.
+            # Each stack is named by the index of its first sample; ``first`` lists them in first-seen order.
             first: dict[bytes, int] = {}
             stack_of = list(map(first.setdefault, keys, count()))
             if len(first) == len(keys):
                 columns = _MergedColumns(width, rows.rows, row_ids, None)
             else:
-                order = sorted(range(len(stack_of)), key=stack_of.__getitem__)
-                runs = list(Counter(stack_of).values())
-                columns = _MergedColumns(width, rows.rows, list(map(row_ids.__getitem__, order)), runs)
+                columns = _MergedColumns(width, rows.rows, row_ids, (stack_of, list(first.values())))
                 keys = list(first)
             stacks = _stacks(keys, loc_index)
         scalars = self.scalars
@@ -556,15 +552,22 @@ class _MergedColumns(Sequence[list[int]]):
     Go writes one sample per (stack, object size); adding those up per stack
     is a pass over every sample per column, and a view shows one sample type
     at a time, so a column is built only when asked for. ``row_ids`` lists
-    the samples' value rows grouped by stack; ``runs`` says how many samples
-    each stack has (None: one each).
+    each sample's value row; ``merge`` is None when every sample has its own
+    stack, else each sample's stack (named by the index of its first sample)
+    and those first-sample indices in stack order.
     """
 
-    def __init__(self, width: int, rows: list[tuple[int, ...]], row_ids: list[int], runs: list[int] | None):
+    def __init__(
+        self,
+        width: int,
+        rows: list[tuple[int, ...]],
+        row_ids: list[int],
+        merge: tuple[list[int], list[int]] | None,
+    ):
         self._width = width
         self._rows = rows
         self._row_ids = row_ids
-        self._runs = runs
+        self._merge = merge
         self._built: dict[int, list[int]] = {}
 
     def __len__(self) -> int:
@@ -581,9 +584,15 @@ class _MergedColumns(Sequence[list[int]]):
         column = self._built.get(t)
         if column is None:
             table = [row[t] for row in self._rows]
-            column = list(map(table.__getitem__, self._row_ids))
-            if self._runs is not None:
-                column = _run_sums(column, self._runs)
+            if self._merge is None:
+                column = list(map(table.__getitem__, self._row_ids))
+            else:
+                stack_of, firsts = self._merge
+                sums = [0] * len(stack_of)
+                # A plain loop: one add per sample, and the UI thread gets the GIL between bytecodes.
+                for stack, row in zip(stack_of, self._row_ids):
+                    sums[stack] += table[row]
+                column = list(map(sums.__getitem__, firsts))
             self._built[t] = column
         return column
 
@@ -604,9 +613,10 @@ def _stacks(keys: list[bytes], loc_index: dict[int, int]) -> list[Sequence[int]]
     """Packed location ids → sequences of location indices.
 
     Ids below 128 are one byte, and a translate table maps a whole stack of
-    them to the bytes of their indices in C (0xFF marks an id with no
-    location, or an index that needs more than a byte); other stacks are
-    decoded varint by varint into tuples.
+    them to the bytes of their indices in C; 0xFF marks a byte it cannot map
+    (part of a longer varint, an id with no location, or an index that needs
+    more than a byte). Only stacks with such a byte, found in one search of
+    all stacks joined, are decoded varint by varint into tuples.
     """
     table = bytearray(b"\xff" * 256)
     for loc_id, index in loc_index.items():
@@ -614,27 +624,20 @@ def _stacks(keys: list[bytes], loc_index: dict[int, int]) -> list[Sequence[int]]
             table[loc_id] = index
     translated = list(map(bytes.translate, keys, repeat(bytes(table))))
     stacks: list[Sequence[int]] = translated  # type: ignore[assignment]  # bytes are sequences of ints
-    misfits = list(map(or_, map(not_, map(bytes.isascii, keys)), map(bytes.__contains__, translated, repeat(0xFF))))
-    if any(misfits):
-        by_varint = _LocationCache(loc_index)
-        try:
-            for i in compress(range(len(keys)), misfits):
-                stacks[i] = tuple(map(by_varint.__getitem__, _VARINT.findall(keys[i])))
-        except KeyError as exc:
-            raise ProfileDecodeError(f"a sample refers to unknown location {exc.args[0]!r}") from None
+    joined = b"".join(translated)
+    at = joined.find(0xFF)
+    if at < 0:
+        return stacks
+    ends = list(accumulate(map(len, keys)))
+    by_varint = _LocationCache(loc_index)
+    try:
+        while at >= 0:
+            i = bisect_right(ends, at)
+            stacks[i] = tuple(map(by_varint.__getitem__, _VARINT.findall(keys[i])))
+            at = joined.find(0xFF, ends[i])
+    except KeyError as exc:
+        raise ProfileDecodeError(f"a sample refers to unknown location {exc.args[0]!r}") from None
     return stacks
-
-
-def _run_sums(column: list[int], counts: list[int]) -> list[int]:
-    """Sums of consecutive runs of ``column`` with lengths ``counts``, in C-level passes.
-
-    Heap profiles have one sample per (stack, object size), so many samples
-    share a stack; prefix sums and differences at run ends add them up
-    without a Python loop per sample.
-    """
-    prefix = [0, *accumulate(column)]
-    ends = list(accumulate(counts))
-    return list(map(sub, map(prefix.__getitem__, ends), map(prefix.__getitem__, [0, *ends[:-1]])))
 
 
 def _merge_labelled(
