@@ -941,6 +941,29 @@ class DebugSession:
         except RPCError as exc:
             raise SessionError(exc.message) from exc
 
+    async def frame_variables(
+        self, frame: int | None = None, cfg: LoadConfig = SHORT_LOAD, *, goroutine_id: int | None = None
+    ) -> tuple[list[Variable], list[Variable]]:
+        """A frame's arguments and locals in one round trip instead of two.
+
+        A Stacktrace down to the frame with ``cfg`` makes Delve load each returned frame's
+        variables exactly as ListFunctionArgs/ListLocalVars would (same scope functions);
+        the frames above it cost little, and none when the frame is the innermost.
+        """
+        client = self._require_stopped("reading variables")
+        index = self.frame if frame is None else frame
+        gid = self.goroutine_id if goroutine_id is None else goroutine_id
+        try:
+            frames = await client.stacktrace(gid, index, cfg=cfg)
+        except RPCError as exc:
+            raise SessionError(exc.message) from exc
+        if index >= len(frames):
+            raise SessionError(f"frame {index} does not exist: the stack of goroutine {gid} has {len(frames)} frames")
+        found = frames[index]
+        if found.Err and found.Locals is None and found.Arguments is None:
+            raise SessionError(found.Err)
+        return list(found.Arguments or []), list(found.Locals or [])
+
     async def package_vars(self, filter: str = "", cfg: LoadConfig = SHORT_LOAD) -> list[Variable]:
         client = self._require_stopped("reading package variables")
         try:

@@ -151,6 +151,25 @@ async def test_frames_scope_variables(prog, marker_line):
             await s.select_frame(500)
 
 
+async def test_frame_variables_match_args_and_locals(prog, marker_line):
+    """One Stacktrace round trip gives exactly what ListFunctionArgs + ListLocalVars give, in any frame."""
+    async with DebugSession(prog()) as s:
+        await s.continue_(f"{PROG}:{marker_line('prog', PROG, 'compute-prod')}")
+
+        def shown(variables):
+            return [(v.name, v.type, v.value, v.flags, len(v.children or [])) for v in variables]
+
+        for frame in (0, 1):
+            args, locals_ = await s.frame_variables(frame)
+            assert shown(args) == shown(await s.args(frame))
+            assert shown(locals_) == shown(await s.locals(frame))
+        args, locals_ = await s.frame_variables()
+        assert [v.name for v in args][:2] == ["a", "b"] and "sum" in [v.name for v in locals_]
+        assert "bob" in [v.name for v in (await s.frame_variables(1))[1]]
+        with pytest.raises(SessionError, match="does not exist"):
+            await s.frame_variables(500)
+
+
 async def test_exit_status_and_restart(prog):
     async with DebugSession(prog("-exit", "3")) as s:
         seen = events_of(s)

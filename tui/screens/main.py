@@ -253,7 +253,7 @@ class MainScreen(Screen[None]):
         self._bindings_signature: tuple[object, ...] = ()
         self._bindings_refresh: Timer | None = None
         self._running_wait: int | None = None
-        self._running_shown: Timer | None = None
+        self._running_shown: asyncio.TimerHandle | None = None
         self._refresh_task: asyncio.Task[None] | None = None
         self._pending_running: ev.Running | None = None
         self._census: GoroutineCensus | None = None
@@ -493,11 +493,12 @@ class MainScreen(Screen[None]):
     def _ev_running(self, event: ev.Running) -> None:
         """Shown once the program has run for RUNNING_SHOWN_AFTER_S: a next or step that stops
         sooner goes straight from one stop to the next, with no flash of "running" (and no
-        frame painted for it)."""
+        frame painted for it). A plain loop timer: a Textual Timer is a task of its own,
+        started and cancelled at every step."""
         self._begin_running_wait("running")
         self._pending_running = event
         if self._running_shown is None:
-            self._running_shown = self.set_timer(RUNNING_SHOWN_AFTER_S, self._show_running)
+            self._running_shown = asyncio.get_running_loop().call_later(RUNNING_SHOWN_AFTER_S, self._show_running)
 
     def _show_running(self) -> None:
         self._running_shown = None
@@ -515,7 +516,7 @@ class MainScreen(Screen[None]):
         """A stop, exit or failure: a "running" not shown yet never will be."""
         self._pending_running = None
         if self._running_shown is not None:
-            self._running_shown.stop()
+            self._running_shown.cancel()
             self._running_shown = None
 
     def _ev_stopped(self, event: ev.Stopped, *, narrate: bool = True) -> None:
@@ -523,33 +524,32 @@ class MainScreen(Screen[None]):
         self._end_running_wait()
         self.last_stop = event
         session = self.session
-        with self.app.batch_update():
-            self.status.state = "stopped"
-            why = describe_stop(event)
-            if event.next_in_progress:
-                why += " during a step: c continues the step, x cancels it"
-            self.status.detail = why
-            self._update_scope_status(event.location)
+        self.status.state = "stopped"
+        why = describe_stop(event)
+        if event.next_in_progress:
+            why += " during a step: c continues the step, x cancels it"
+        self.status.detail = why
+        self._update_scope_status(event.location)
+        if narrate:
+            self.console.message("info", f"stopped at {location_text(event.location)} ({describe_stop(event)})")
+        self.other_lines = []
+        current_thread = event.state.currentThread.id if event.state.currentThread else 0
+        for hit in event.hits:
+            if hit.thread.id == current_thread:
+                continue
             if narrate:
-                self.console.message("info", f"stopped at {location_text(event.location)} ({describe_stop(event)})")
-            self.other_lines = []
-            current_thread = event.state.currentThread.id if event.state.currentThread else 0
-            for hit in event.hits:
-                if hit.thread.id == current_thread:
-                    continue
-                if narrate:
-                    self.console.message(
-                        "info",
-                        f"also: goroutine {hit.goroutine_id} at breakpoint {hit.breakpoint.id} "
-                        f"{os.path.basename(hit.thread.file)}:{hit.thread.line}",
-                    )
-                if session is not None and hit.thread.file:
-                    self.other_lines.append((session.map_to_local(hit.thread.file), hit.thread.line))
-            if len(event.hits) > 1:
-                self.status.detail += f" (+{len(event.hits) - 1} goroutine{'s' if len(event.hits) > 2 else ''})"
-            self._show_location(event.location)
-            if session is not None:
-                self._show_breakpoints(session.breakpoints)
+                self.console.message(
+                    "info",
+                    f"also: goroutine {hit.goroutine_id} at breakpoint {hit.breakpoint.id} "
+                    f"{os.path.basename(hit.thread.file)}:{hit.thread.line}",
+                )
+            if session is not None and hit.thread.file:
+                self.other_lines.append((session.map_to_local(hit.thread.file), hit.thread.line))
+        if len(event.hits) > 1:
+            self.status.detail += f" (+{len(event.hits) - 1} goroutine{'s' if len(event.hits) > 2 else ''})"
+        self._show_location(event.location)
+        if session is not None:
+            self._show_breakpoints(session.breakpoints)
         self.stale = set(SIDE_PANES)
         self._refresh_after_stop()
 
@@ -698,6 +698,7 @@ class MainScreen(Screen[None]):
     def on_unmount(self) -> None:
         if self._refresh_task is not None:
             self._refresh_task.cancel()
+        self._running_over()
 
     def _mark_refreshed(self, upto: int | None = None) -> None:
         self.refreshed_upto = max(self.refreshed_upto, self.godbg.stops_seen if upto is None else upto)
@@ -734,7 +735,9 @@ class MainScreen(Screen[None]):
             self.stack_pane.clear_frames(str(exc))
             return
         self.stack_pane.show_frames(frames, session.frame, session.goroutine_id)
-        self.stack_pane.border_title = f"{FOCUS_KEYS['stack']} Stack g{session.goroutine_id} ({len(frames)})"
+        title = f"{FOCUS_KEYS['stack']} Stack g{session.goroutine_id} ({len(frames)})"
+        if self.stack_pane.border_title != title:  # setting it repaints the pane, even when hidden
+            self.stack_pane.border_title = title
         self._update_scope_status()
         if session.frame < len(frames):
             frame = frames[session.frame]
@@ -749,7 +752,7 @@ class MainScreen(Screen[None]):
         async def fetch(expr: str, cfg: LoadConfig) -> Variable:
             return await session.eval(expr, cfg, frame=frame, goroutine_id=gid)
 
-        args, locals_ = await asyncio.gather(session.args(), session.locals())
+        args, locals_ = await session.frame_variables(frame, goroutine_id=gid)
         sections: list[tuple[str, list[tuple[str, Variable]]]] = [
             ("Args", [(v.name, v) for v in args]),
             ("Locals", [(v.name, v) for v in locals_]),

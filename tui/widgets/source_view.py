@@ -792,8 +792,10 @@ class SourceView(Widget, can_focus=True):
         if exec_path != lines.exec_path or exec_others != lines.exec_others or lines.mode != "source":
             lines.refresh()
         else:
-            # Stepping within one file: only the rows that lose or gain the mark are repainted.
-            for row in (lines.exec_line, line):
+            # Stepping within one file: only the rows that lose or gain the mark are repainted,
+            # each once (the cursor's move below repaints its old and new rows).
+            cursor_rows = {lines.cursor, line} if shown and line is not None else set()
+            for row in {lines.exec_line, line} - cursor_rows:
                 if row is not None:
                     lines.refresh_line(row - 1)
         lines.exec_path = exec_path
