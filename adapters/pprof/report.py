@@ -21,8 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import reduce
+from bisect import bisect_left
 from itertools import compress, repeat
-from operator import and_, itemgetter, mul, or_, sub
+from operator import add, and_, eq, itemgetter, mul, or_, sub
 
 from .profile import Frame, HeapProfile, ValueType, gc_paused
 
@@ -162,24 +163,124 @@ def aggregate(profile: HeapProfile, sample_type: str | None, granularity: Granul
 def _flat_and_cum(
     stacks: Sequence[Sequence[int]], col: Sequence[int], loc_nodes: list[tuple[int, ...]], n_nodes: int, total: int
 ) -> tuple[list[int], list[int]]:
-    """flat (leaf node) and cum (each node once per stack) of ``col``, summed in C.
+    """flat (leaf node) and cum (each node once per stack) of ``col``, summed in C-level passes.
+
+    Stacks with no value or no frame are left out first. Profiles whose
+    locations and nodes fit in a byte take the presence-row path; others the
+    big-integer masks.
+    """
+    stacks = list(compress(stacks, col))
+    values = list(compress(col, col))
+    if stacks and not min(map(len, stacks)):  # an empty stack: no frame to give its value to
+        values = list(compress(values, stacks))
+        stacks = list(filter(None, stacks))
+    if not values:
+        return [0] * n_nodes, [0] * n_nodes
+    if len(loc_nodes) <= _PRESENCE_LIMIT and n_nodes <= _PRESENCE_LIMIT:
+        return _by_presence(stacks, values, loc_nodes, n_nodes)
+    return _by_masks(stacks, values, loc_nodes, n_nodes, total)
+
+
+class _Marks(dict):
+    """Length → that many 0xFF bytes (the "present" mark of a presence row)."""
+
+    def __missing__(self, length: int) -> bytes:
+        marks = self[length] = b"\xff" * length
+        return marks
+
+
+_SEP = 0xFF  # between stacks joined for bulk translation, and a row's "present" mark
+_NO_NODE = 0xFE  # the node byte of a location with no frame
+_PRESENCE_LIMIT = 0xFE  # most locations and nodes the presence rows take: their indices stay below _NO_NODE
+_GROUPED = 16  # sort by value when there are at most 1/16 as many distinct values as stacks
+_PRESENT = bytes(1 if i == 0xFF else 0 for i in range(0x100))
+
+
+def _by_presence(
+    stacks: list[Sequence[int]], values: list[int], loc_nodes: list[tuple[int, ...]], n_nodes: int
+) -> tuple[list[int], list[int]]:
+    """flat and cum from one presence row per stack: byte ``n`` is 0xFF if node ``n`` is on the stack.
+
+    A chunk of stacks is joined and translated in bulk into node bytes,
+    ``depth`` bytes per location (its inlined frames' nodes, the first one
+    repeated to fill), and split again; per stack, ``bytes.maketrans`` marks
+    its node bytes in a 256-byte table, and translating ``0, 1, … n_nodes-1``
+    through that gives the row, so a node seen twice is marked once (pprof's
+    ``seenNode``). No Python code runs per frame. Node ``n``'s column is
+    every ``n_nodes``-th byte of the rows. When few distinct values occur
+    (heap profiles: object sizes times counts), stacks are sorted by value
+    and cum is Σ value × (marks in that value's run of the column); otherwise
+    Σ of the values the column selects. Stacks go in chunks so that no
+    single C call holds the GIL for long (this runs in a worker thread
+    beside the UI).
+    """
+    m = len(values)
+    distinct = sorted(set(values))
+    grouped = len(distinct) * _GROUPED <= m
+    if grouped:
+        order = sorted(range(m), key=values.__getitem__)
+        stacks = list(map(stacks.__getitem__, order))
+        values = list(map(values.__getitem__, order))
+    depth = max(map(len, loc_nodes)) or 1
+    tables = [
+        bytes(nodes[i] if i < len(nodes) else nodes[0] if nodes else _NO_NODE for nodes in loc_nodes).ljust(
+            0x100, bytes((_SEP,))
+        )
+        for i in range(depth)
+    ]
+    sep = bytes((_SEP,))
+    probe = bytes(range(n_nodes))
+    marks = _Marks()
+    columns = [bytearray() for _ in range(n_nodes)]
+    leaves = bytearray()
+    for i in range(0, m, _CHUNK):
+        part = stacks[i : i + _CHUNK]
+        try:
+            joined = sep.join(part)  # type: ignore[arg-type]  # bytes, as decoded profiles' stacks nearly all are
+        except TypeError:
+            part = list(map(bytes, part))
+            joined = sep.join(part)  # type: ignore[arg-type]
+        spread = bytearray(len(joined) * depth)
+        for d, table in enumerate(tables):
+            spread[d::depth] = joined.translate(table)
+        nodes = spread.split(sep * depth)
+        rows = b"".join(map(probe.translate, map(bytes.maketrans, nodes, map(marks.__getitem__, map(len, nodes)))))
+        for n, column in enumerate(columns):
+            column += rows[n::n_nodes]
+        leaves += bytes(map(itemgetter(0), part)).translate(tables[0])
+    flat = [0] * n_nodes
+    cum = [0] * n_nodes
+    leaf_nodes = set(leaves) - {_NO_NODE}
+    if grouped:
+        starts = list(map(bisect_left, repeat(values), distinct))
+        ends = [*starts[1:], m]
+        for n, column in enumerate(columns):
+            cum[n] = sum(map(mul, distinct, map(column.count, repeat(0xFF), starts, ends)))
+        for n in leaf_nodes:
+            flat[n] = sum(map(mul, distinct, map(leaves.count, repeat(n), starts, ends)))
+    else:
+        for n, column in enumerate(columns):
+            cum[n] = sum(compress(values, column.translate(_PRESENT)))
+        for n in leaf_nodes:
+            flat[n] = sum(compress(values, map(eq, leaves, repeat(n))))
+    return flat, cum
+
+
+def _by_masks(
+    stacks: list[Sequence[int]], values: list[int], loc_nodes: list[tuple[int, ...]], n_nodes: int, total: int
+) -> tuple[list[int], list[int]]:
+    """flat and cum with one big integer per stack, for profiles too wide for presence rows.
 
     Every node gets a slot of ``width`` bits in one big integer, wide enough
     for the largest possible sum (Σ|value|). A stack's node set is the OR of
     its locations' slot masks (so recursion counts once, as pprof's
-    ``seenNode`` does), and Σ value × mask adds every node's cum at once:
-    the per-stack work is a few big-integer operations with no Python loop
-    over frames. Negative values (diffs) are summed apart and subtracted.
-    Stacks go in chunks so that no single C call holds the GIL for long
-    (this runs in a worker thread beside the UI).
+    ``seenNode`` does), and Σ value × mask adds every node's cum at once.
+    Negative values (diffs) are summed apart and subtracted.
     """
     width = max(total.bit_length(), 1)
     loc_mask = [reduce(or_, (1 << (width * n) for n in nodes), 0) for nodes in loc_nodes]
     leaf_mask = [1 << (width * nodes[0]) if nodes else 0 for nodes in loc_nodes]
-    chosen = list(map(and_, map(bool, col), map(bool, stacks)))  # a value and a frame to give it to
-    stacks = list(compress(stacks, chosen))
-    values = list(compress(col, chosen))
-    signed = bool(values) and min(values) < 0
+    signed = min(values) < 0
     sums = [0, 0, 0, 0]  # flat+, cum+, flat−, cum−
     mask_of = loc_mask.__getitem__
     for i in range(0, len(values), _CHUNK):

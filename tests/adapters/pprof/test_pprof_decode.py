@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 from unittest.mock import patch
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from godbg_tui.adapters.pprof.profile import (
@@ -191,8 +192,9 @@ def test_location_ids_past_one_byte_and_stacks_past_127_bytes_take_the_general_p
 
 
 @settings(max_examples=80, deadline=None)
+@example(loc_frames=[[]], samples=[([0, 0], 5)])  # no location has a frame
 @given(
-    st.lists(st.lists(st.integers(0, 5), min_size=1, max_size=3), min_size=1, max_size=8),
+    st.lists(st.lists(st.integers(0, 5), min_size=0, max_size=3), min_size=1, max_size=8),
     st.lists(
         st.tuples(st.lists(st.integers(0, 7), min_size=0, max_size=12), st.integers(-(2**40), 2**40)), max_size=25
     ),
@@ -208,8 +210,11 @@ def test_flat_and_cum_equal_pprof_rules_on_any_profile(loc_frames, samples):
     stacks = [tuple(loc % len(locations) for loc in s) for s, _ in samples]
     values = [v for _, v in samples]
     profile = HeapProfile((ValueType("inuse_space", "bytes"),), frames, locations, stacks, [values])
-    for granularity in Granularity:
-        with patch.object(report, "_CHUNK", 4):  # several chunks, and a last partial one
+    # Presence rows grouped by value and not, and big-integer masks (profiles past a byte's worth of nodes).
+    paths = [{"_GROUPED": 1}, {"_GROUPED": len(samples) + 1}, {"_PRESENCE_LIMIT": 0}]
+    for granularity, path in itertools.product(Granularity, paths):
+        profile.cache.clear()
+        with patch.multiple(report, _CHUNK=4, **path):  # several chunks, and a last partial one
             agg = aggregate(profile, "inuse_space", granularity)
         node = {k: i for i, k in enumerate(agg.keys)}
         flat = [0] * len(agg.keys)
@@ -218,7 +223,8 @@ def test_flat_and_cum_equal_pprof_rules_on_any_profile(loc_frames, samples):
             if not stack:
                 continue
             key_of = [node[_key(frames[f], granularity)] for loc in stack for f in locations[loc]]
-            flat[node[_key(frames[locations[stack[0]][0]], granularity)]] += v
+            if locations[stack[0]]:  # a location with no frame (no line info) is no node
+                flat[node[_key(frames[locations[stack[0]][0]], granularity)]] += v
             for n in set(key_of):
                 cum[n] += v
         assert agg.flat == flat and agg.cum == cum
