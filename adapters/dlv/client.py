@@ -169,7 +169,7 @@ class DelveClient:
         self._stream = stream
         self._ids = itertools.count(1)
         self._pending: dict[int, _Pending] = {}
-        self._send_lock = anyio.Lock()
+        self._send_lock = anyio.Lock(fast_acquire=True)  # uncontended (the usual case): no extra loop turn
         self._stopped = anyio.Event()
         self._stopped.set()
         self._resuming = 0
@@ -300,7 +300,7 @@ class DelveClient:
             {"method": f"RPCServer.{method}", "params": [params if params is not None else {}], "id": call_id}
         )
         while True:
-            if not free:
+            if not free and not self._stopped.is_set():  # wait() on a set Event still yields a loop turn
                 await self._stopped.wait()
             async with self._send_lock:
                 if self._closed is not None:
