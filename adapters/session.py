@@ -163,8 +163,13 @@ class DebugSession:
 
     # ----- events -----
 
-    def subscribe(self, listener: Listener) -> None:
-        self._listeners.append(listener)
+    def subscribe(self, listener: Listener, *, first: bool = False) -> None:
+        """Deliver every event to ``listener``; ``first``: ahead of the listeners already there
+        (one that starts requests at a stop, before others queue the event for their UI)."""
+        if first:
+            self._listeners.insert(0, listener)
+        else:
+            self._listeners.append(listener)
 
     def unsubscribe(self, listener: Listener) -> None:
         """Stop delivering events to ``listener`` (a closed screen); unknown listeners are ignored."""

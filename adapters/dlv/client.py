@@ -167,6 +167,10 @@ class DelveClient:
 
     def __init__(self, stream: anyio.abc.ByteStream, *, default_timeout: float = DEFAULT_TIMEOUT):
         self._stream = stream
+        # A unix socket is written directly (see _write); a TCP stream's socket belongs to its transport.
+        self._raw_socket = (
+            stream.extra(anyio.abc.SocketAttribute.raw_socket, None) if isinstance(stream, anyio.abc.UNIXSocketStream) else None
+        )
         self._ids = itertools.count(1)
         self._pending: dict[int, _Pending] = {}
         self._send_lock = anyio.Lock(fast_acquire=True)  # uncontended (the usual case): no extra loop turn
@@ -312,7 +316,7 @@ class DelveClient:
                     self._resuming += 1
                     self._stopped = anyio.Event()
                 try:
-                    await self._stream.send(payload + b"\n")
+                    await self._write(payload + b"\n")
                 except (anyio.ClosedResourceError, anyio.BrokenResourceError, OSError) as exc:
                     self._fail_all(ConnectionLost(f"cannot send to Delve: {exc}"))
                 break
@@ -339,6 +343,24 @@ class DelveClient:
             return msgspec.json.decode(raw, type=result_type)
         except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError) as exc:
             raise ProtocolError(f"{method}: unexpected reply shape: {exc}") from exc
+
+    async def _write(self, data: bytes) -> None:
+        """Put a request on the wire: at once when the socket takes it all.
+
+        anyio's send yields a loop turn before writing; written here, a request made
+        while the UI has work queued reaches Delve before that work runs, and Delve
+        answers meanwhile. What the socket does not take goes through the stream.
+        """
+        raw = self._raw_socket
+        if raw is not None:
+            try:
+                sent = raw.send(data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            if sent == len(data):
+                return
+            data = data[sent:]
+        await self._stream.send(data)
 
     # ----- typed methods, one per RPC, named as Delve names them -----
 

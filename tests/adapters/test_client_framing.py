@@ -13,6 +13,7 @@ import socket
 
 import anyio
 import anyio.abc
+import anyio.lowlevel
 import msgspec
 import pytest
 from hypothesis import given, settings
@@ -116,6 +117,19 @@ async def test_replies_matched_by_id_out_of_order():
             delve.send(reply(r2["id"], '{"Funcs":["main.main","main.compute"]}') + reply(r1["id"], '{"Pid":42}'))
         assert results == {"pid": 42, "funcs": ["main.main", "main.compute"]}
         assert r1["method"] == "RPCServer.ProcessPid" and r1["params"] == [{}]
+
+
+async def test_a_request_is_written_in_the_callers_first_step():
+    """No loop turn between a call and its bytes on a unix socket: work queued meanwhile (the UI
+    handling a stop) runs while Delve answers, not before Delve has the request."""
+    async with scripted_pair() as (client, delve):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(client.process_pid)
+            await anyio.lowlevel.cancel_shielded_checkpoint()  # the call's task runs its first step, no more
+            assert delve.has_pending_request()
+            request = await delve.next_request()
+            delve.send(reply(request["id"], '{"Pid":42}'))
+        assert request["method"] == "RPCServer.ProcessPid"
 
 
 async def test_error_string_becomes_rpc_error():

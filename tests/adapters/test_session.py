@@ -170,6 +170,17 @@ async def test_frame_variables_match_args_and_locals(prog, marker_line):
             await s.frame_variables(500)
 
 
+async def test_a_first_listener_sees_each_event_before_the_others(prog):
+    seen: list[tuple[str, str]] = []
+    s = DebugSession(prog())
+    s.subscribe(lambda e: seen.append(("app", type(e).__name__)))
+    s.subscribe(lambda e: seen.append(("screen", type(e).__name__)), first=True)
+    async with s:
+        await s.next()
+    stops = [who for who, kind in seen if kind == "Stopped"]
+    assert stops == ["screen", "app"] * 2
+
+
 async def test_exit_status_and_restart(prog):
     async with DebugSession(prog("-exit", "3")) as s:
         seen = events_of(s)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import re
 from collections.abc import Awaitable, Callable
@@ -255,6 +256,8 @@ class MainScreen(Screen[None]):
         self._running_wait: int | None = None
         self._running_shown: asyncio.TimerHandle | None = None
         self._refresh_task: asyncio.Task[None] | None = None
+        self._listening_to: DebugSession | None = None
+        self._refresh_started_for = 0
         self._pending_running: ev.Running | None = None
         self._census: GoroutineCensus | None = None
         self._census_session: DebugSession | None = None
@@ -439,6 +442,10 @@ class MainScreen(Screen[None]):
     @on(SessionEvent)
     def _session_event(self, message: SessionEvent) -> None:
         message.stop()  # nothing above the screen handles it: two fewer dispatches per step
+        session = self.session
+        if session is not None and session is not self._listening_to:
+            self._listening_to = session
+            session.subscribe(functools.partial(self._stop_seen_early, session), first=True)
         event = message.event
         if isinstance(event, ev.Output):
             self.console.feed(event.stream, event.data)
@@ -550,8 +557,20 @@ class MainScreen(Screen[None]):
         self._show_location(event.location)
         if session is not None:
             self._show_breakpoints(session.breakpoints)
-        self.stale = set(SIDE_PANES)
-        self._refresh_after_stop()
+        if self._refresh_started_for < self.godbg.stops_seen:
+            self.stale = set(SIDE_PANES)
+            self._refresh_after_stop()
+
+    def _stop_seen_early(self, session: DebugSession, event: ev.Event) -> None:
+        """The screen's own session listener, ahead of the app's: a stop starts the panes' fetch
+        at once. The fetch's task runs before the screen gets the stop's SessionEvent (queued
+        by the app's listener just after), so Delve answers the stack and variables requests
+        while _ev_stopped draws what needs no RPC (it then starts no fetch of its own).
+        """
+        if isinstance(event, ev.Stopped) and session is self.session and self.is_attached:
+            self._running_over()  # a "running" shown now would clear what this fetch fills
+            self.stale = set(SIDE_PANES)
+            self._refresh_after_stop()
 
     def _ev_exited(self, event: ev.Exited) -> None:
         self._end_running_wait()
@@ -676,17 +695,25 @@ class MainScreen(Screen[None]):
         """Fetch what the visible panes show.
 
         The requests go out together (Delve answers them in order on its one read loop,
-        but no round trip waits for the previous one); package variables need the stack's
-        function name, so with them shown the variables wait for the stack.
+        but no round trip waits for the previous one), the stack's from this task's first
+        step: started by the session's stop, it reaches Delve before the screen handles the
+        stop's SessionEvent. Package variables need the stack's function name, so with them
+        shown the variables wait for the stack.
         """
-        target = self.godbg.stops_seen
+        target = self._refresh_started_for = self.godbg.stops_seen
         try:
             panes = [p for p in ("variables", "watches", "goroutines", "breakpoints") if self.pane_visible(p) and p in self.stale]
             if self.show_package_vars and "variables" in panes:
                 await self._load_stack()
                 await asyncio.gather(*(self._load_pane(p) for p in panes))
             else:
-                await asyncio.gather(self._load_stack(), *(self._load_pane(p) for p in panes))
+                loads = asyncio.gather(*(self._load_pane(p) for p in panes))
+                try:
+                    await self._load_stack()
+                except BaseException:
+                    loads.cancel()
+                    raise
+                await loads
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug: say so where the user looks, keep the screen working
