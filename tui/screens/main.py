@@ -1,10 +1,12 @@
 """The debugger screen: source, side panes, console, command line, status bar and footer.
 
-Session events arrive as ``SessionEvent`` messages. On a stop, what needs no RPC
-(status, console, source line, breakpoint marks) is drawn at once; then one
-``refresh`` worker fetches what the *visible* panes need, in order: stack of the
-selected goroutine → locals/args → watches → first goroutine page. A newer stop
-cancels an older refresh; hidden panes are marked stale and fetch when shown.
+Session events arrive as ``SessionEvent`` messages. A stop also reaches the screen's
+own session listener first, which starts one ``refresh`` task fetching what the
+*visible* panes need: stack of the selected goroutine (its request on the wire before
+anything else runs), the frame's arguments and locals (one request), watches, first
+goroutine page. Meanwhile the stop's SessionEvent draws what needs no RPC (status,
+console, source line, breakpoint marks). A newer stop cancels an older refresh;
+hidden panes are marked stale and fetch when shown.
 User intent becomes session calls in workers (group "session"), each timed for
 the status bar's spinner.
 """
