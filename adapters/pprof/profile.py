@@ -308,18 +308,25 @@ class _Decoder:
         while pos < n:
             key = buf[pos]
             if key == 0x12:  # a sample: the hot path
-                # Go's layout: 12 L 12 Lv <values> 0a Ll <locs> [labels], one-byte lengths.
+                # Go's layout: 12 L 12 Lv <values> 0a Ll <locs> [labels], one-byte lengths. Offsets
+                # within the sample's own bytes are small ints, which Python never allocates.
                 length = buf[pos + 1]
-                lv = buf[pos + 3]
-                if length < 0x80 and lv < 0x80 and buf[pos + 2] == 0x12:
-                    p2 = pos + 4 + lv
-                    ll = buf[p2 + 1]
+                if length < 0x80:
+                    start = pos + 2
+                    end = start + length
+                    body = buf[start:end]
+                    try:
+                        lv = body[1]
+                        p2 = lv + 2
+                        ll = body[p2 + 1]
+                    except IndexError:  # too short for Go's layout: the general path decides
+                        lv = ll = 0x80
+                        p2 = 0
                     p3 = p2 + 2 + ll
-                    end = pos + 2 + length
-                    if ll < 0x80 and p3 <= end and buf[p2] == 0x0A:
-                        vals_append(buf[pos + 4 : p2])
-                        locs_append(buf[p2 + 2 : p3])
-                        rests_append(buf[p3:end])
+                    if (lv | ll) < 0x80 and p3 <= length and body[0] == 0x12 and body[p2] == 0x0A:
+                        vals_append(body[2:p2])
+                        locs_append(body[p2 + 2 : p3])
+                        rests_append(body[p3:])
                         pos = end
                         continue
                 length, start = _varint(buf, pos + 1)

@@ -124,6 +124,8 @@ def test_default_sample_type_and_comments():
         (profile([sample([1, 7, 2], [1, 2])]), "unknown location"),
         (profile([sample([1, 2, 2], [1, 2, 3])]), "values"),
         (b"\x1f\x8b\x08\x00garbage", "gzip"),
+        (ld(1, vi(1, 1) + vi(2, 2)) + ld(2, b"") + ld(6, b"") * 3, "values"),  # a sample too short for Go's layout
+        (ld(1, vi(1, 1) + vi(2, 2)) + sample([1, 2, 3], [5])[:-2], "truncated"),  # cut inside Go's layout
     ],
 )
 def test_corrupt_profiles_raise_decode_errors(raw, message):
