@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """300 `next` commands through godbg-tui and through the dlv terminal, in the same tmux.
 
-Usage: bench/next_loop.py [--count 300] [--rounds 3] [--dlv PATH] [--size 80x24] [--cpu]
+Usage: bench/next_loop.py [--count 300] [--rounds 3] [--dlv PATH] [--size 80x24] [--cpu] [--fixed]
 
 Builds tests/fixtures/go/prog and writes one --init file: stop in the loop of
 prog's worker (-workers 1), step `next` COUNT times, exit. Both debuggers run
@@ -20,6 +20,9 @@ On a shared machine wall time swings with the load; ``--cpu`` also reports the C
 seconds each side used (the debugger and everything it started: dlv, the program),
 measured by a small wrapper around both commands, which adds the same few
 milliseconds of wall time to each.
+
+``--fixed`` runs an --init file of just ``exit`` instead: start, run to main, first
+paint and shutdown, the fixed cost every run pays whatever it steps.
 """
 
 from __future__ import annotations
@@ -111,6 +114,7 @@ def main() -> int:
     parser.add_argument("--size", default="80x24", help="terminal size (default 80x24)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds allowed per run")
     parser.add_argument("--cpu", action="store_true", help="also report CPU seconds (both commands run under a wrapper)")
+    parser.add_argument("--fixed", action="store_true", help="an --init file of just `exit`: the fixed cost of a run")
     args = parser.parse_args()
     size = tuple(int(n) for n in args.size.split("x"))
     dlv = args.dlv or os.environ.get("GODBG_DLV") or str(REPO / ".tools" / "bin" / "dlv")
@@ -127,7 +131,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="godbg-bench-") as tmp:
         scratch = Path(tmp)
         script = scratch / "next.init"
-        script.write_text(init_script(args.count))
+        script.write_text("exit\n" if args.fixed else init_script(args.count))
         env = {
             "TERM": "xterm-256color",
             "PATH": f"{Path(dlv).parent}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -156,9 +160,11 @@ def main() -> int:
                 print(line, flush=True)
 
     ratio = best["godbg-tui"] / best["dlv"]
-    print(f"\n{args.count} x next at {size[0]}x{size[1]}, best of {args.rounds}:")
-    print(f"  godbg-tui {best['godbg-tui']:7.2f} s  ({best['godbg-tui'] / args.count * 1000:.1f} ms per step)")
-    print(f"  dlv       {best['dlv']:7.2f} s  ({best['dlv'] / args.count * 1000:.1f} ms per step)")
+    steps = 0 if args.fixed else args.count
+    print(f"\n{'exit only' if args.fixed else f'{steps} x next'} at {size[0]}x{size[1]}, best of {args.rounds}:")
+    for name in ("godbg-tui", "dlv"):
+        per_step = f"  ({best[name] / steps * 1000:.1f} ms per step)" if steps else ""
+        print(f"  {name:9s} {best[name]:7.2f} s{per_step}")
     print(f"  ratio     {ratio:7.2f}x  (goal <= {GOAL}x: {'met' if ratio <= GOAL else 'NOT met'})")
     if best_cpu:
         print(f"  CPU       godbg-tui {best_cpu['godbg-tui']:.2f} s, dlv {best_cpu['dlv']:.2f} s "

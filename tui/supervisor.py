@@ -9,6 +9,11 @@ the modes back and writes the sequences that leave the alternate screen, show th
 cursor and turn off mouse reporting, bracketed paste and focus events. It then
 exits with the child's status (128 + N for a signal, as a shell reports it).
 
+The child leaves as soon as ``run()`` returns: its other threads joined, atexit handlers
+run, output flushed, then ``os._exit``. The interpreter's teardown (freeing every module
+and widget, ~0.1 s after a Textual app) would only delay the shell's prompt: nothing in
+it has an effect outside the process.
+
 The parent holds nothing but the terminal: no socket, pipe or pid of dlv (dlv is
 the child's child, and dies with it through PR_SET_PDEATHSIG). Signals:
 
@@ -27,13 +32,16 @@ takes them one at a time in a plain loop, no handlers.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import os
 import signal
 import sys
 import termios
+import threading
 from collections.abc import Callable
+from typing import NoReturn
 
 SUPERVISED_ENV = "GODBG_SUPERVISED"
 _PR_SET_PDEATHSIG = 1
@@ -87,9 +95,10 @@ def _hang_up_with(parent: int) -> None:
 def run_supervised(run: Callable[[], int]) -> int:
     """Run ``run()`` in a child under a parent that restores the terminal if the child is killed.
 
-    Returns ``run()``'s result in the child and the child's exit status in the parent
-    (either way the caller exits with it). Without a terminal, or already supervised
-    (``GODBG_SUPERVISED`` set), ``run()`` runs in this process.
+    Returns the child's exit status in the parent (the caller exits with it); the child
+    exits with ``run()``'s result and never returns (an exception from ``run()`` ends it
+    the ordinary way). Without a terminal, or already supervised (``GODBG_SUPERVISED``
+    set), ``run()`` runs in this process and its result is returned.
     """
     fd = _terminal_fd()
     if fd is None or os.environ.get(SUPERVISED_ENV):
@@ -108,7 +117,7 @@ def run_supervised(run: Callable[[], int]) -> int:
         os.environ[SUPERVISED_ENV] = "1"
         signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
         _hang_up_with(parent)
-        return run()
+        _leave(run())
     # The watched signals stay blocked here: the parent only exits after this, and one
     # delivered now (a late hang-up) would end it before it has restored anything.
     status = _wait_for(pid)
@@ -117,6 +126,18 @@ def run_supervised(run: Callable[[], int]) -> int:
         return 128 + os.WTERMSIG(status)
     _restore(fd, saved, sequences=False)
     return os.waitstatus_to_exitcode(status)
+
+
+def _leave(code: int) -> NoReturn:
+    """Exit the child now, doing only what of a normal exit matters outside the process: the
+    first two steps of the interpreter's own (Py_FinalizeEx): wait for the non-daemon threads
+    (a file being saved), run the atexit handlers (the launcher's safety net), then flush."""
+    threading._shutdown()  # type: ignore[attr-defined]
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 def _wait_for(child: int) -> int:

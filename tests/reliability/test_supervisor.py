@@ -28,7 +28,7 @@ pytestmark = pytest.mark.timeout(60)
 
 STAND_IN = textwrap.dedent(
     """\
-    import os, signal, sys, termios, time, tty
+    import atexit, os, signal, sys, termios, threading, time, tty
     from godbg_tui.tui.supervisor import run_supervised
 
     def app():
@@ -43,6 +43,8 @@ STAND_IN = textwrap.dedent(
             signal.signal(sig, lambda n, f: seen.append(n))
         os.write(1, f"APP {os.getpid()} READY\\n".encode())
         action = sys.argv[1]
+        if action == "return":
+            return leave_work()
         if action == "stop":
             os.kill(os.getpid(), signal.SIGSTOP)
             return 7
@@ -55,6 +57,19 @@ STAND_IN = textwrap.dedent(
         except OSError:  # the terminal has hung up
             pass
         return 128 + seen[0] if seen else 1
+
+    class Teardown:
+        def __del__(self):
+            os.write(1, b"TEARDOWN\\n")
+
+    def leave_work():
+        # What a normal exit finishes: a thread still writing, an atexit handler, buffered output.
+        global kept
+        kept = Teardown()  # its __del__ runs in the interpreter's teardown only
+        atexit.register(lambda: os.write(1, b"ATEXIT\\n"))
+        threading.Thread(target=lambda: (time.sleep(0.3), os.write(1, b"THREAD\\n"))).start()
+        print("BUFFERED", end="")
+        return 3
 
     sys.exit(run_supervised(app))
     """
@@ -151,6 +166,17 @@ def test_an_app_that_exits_itself_gets_no_escape_sequences(run):
     assert b"SEEN [10]" in r.output
     assert RESTORE_SEQUENCES.encode() not in r.output, "the app restored its own screen; nothing is written over it"
     assert r.modes() == r.before, "the modes the supervisor saved are put back all the same"
+
+
+def test_an_app_that_returns_leaves_without_the_interpreters_teardown(run):
+    r = run("return")
+    assert r.wait() == 3
+    wait_until(lambda: b"BUFFERED" in r.output, timeout=5, message="the app's buffered output")
+    assert b"THREAD" in r.output, "a thread still running was waited for"
+    assert b"ATEXIT" in r.output, "atexit handlers ran"
+    assert r.output.index(b"THREAD") < r.output.index(b"ATEXIT"), "threads are waited for before atexit, as by Python"
+    assert b"TEARDOWN" not in r.output, "module teardown (0.1 s after a Textual app) is skipped"
+    assert r.modes() == r.before
 
 
 def test_a_signal_sent_to_the_supervisor_alone_is_forwarded_once(run):
