@@ -23,7 +23,7 @@ from enum import Enum
 from functools import reduce
 from bisect import bisect_left
 from itertools import compress, repeat
-from operator import add, and_, eq, itemgetter, mul, or_, sub
+from operator import and_, eq, getitem, itemgetter, mul, or_, sub
 
 from .profile import Frame, HeapProfile, ValueType, gc_paused
 
@@ -204,23 +204,21 @@ def _by_presence(
     A chunk of stacks is joined and translated in bulk into node bytes,
     ``depth`` bytes per location (its inlined frames' nodes, the first one
     repeated to fill), and split again; per stack, ``bytes.maketrans`` marks
-    its node bytes in a 256-byte table, and translating ``0, 1, … n_nodes-1``
-    through that gives the row, so a node seen twice is marked once (pprof's
-    ``seenNode``). No Python code runs per frame. Node ``n``'s column is
-    every ``n_nodes``-th byte of the rows. When few distinct values occur
-    (heap profiles: object sizes times counts), stacks are sorted by value
-    and cum is Σ value × (marks in that value's run of the column); otherwise
-    Σ of the values the column selects. Stacks go in chunks so that no
-    single C call holds the GIL for long (this runs in a worker thread
-    beside the UI).
+    its node bytes in a 256-byte table (node ``n`` is at byte ``n``, 0xFF
+    if marked), whose first ``n_nodes`` bytes are the row: a node seen twice
+    is marked once (pprof's ``seenNode``). No Python code runs per frame.
+    Node ``n``'s column is every ``n_nodes``-th byte of the rows. When few
+    distinct values occur (heap profiles: object sizes times counts), stacks
+    are sorted by value and cum is Σ value × (marks in that value's run of
+    the column); otherwise Σ of the values the column selects. Stacks go in
+    chunks so that no single C call holds the GIL for long (this runs in a
+    worker thread beside the UI).
     """
     m = len(values)
     distinct = sorted(set(values))
     grouped = len(distinct) * _GROUPED <= m
-    if grouped:
-        order = sorted(range(m), key=values.__getitem__)
-        stacks = list(map(stacks.__getitem__, order))
-        values = list(map(values.__getitem__, order))
+    order = sorted(range(m), key=values.__getitem__) if grouped else range(m)
+    values = list(map(values.__getitem__, order))
     depth = max(map(len, loc_nodes)) or 1
     tables = [
         bytes(nodes[i] if i < len(nodes) else nodes[0] if nodes else _NO_NODE for nodes in loc_nodes).ljust(
@@ -229,12 +227,12 @@ def _by_presence(
         for i in range(depth)
     ]
     sep = bytes((_SEP,))
-    probe = bytes(range(n_nodes))
+    first_nodes = slice(n_nodes)
     marks = _Marks()
     columns = [bytearray() for _ in range(n_nodes)]
     leaves = bytearray()
     for i in range(0, m, _CHUNK):
-        part = stacks[i : i + _CHUNK]
+        part = list(map(stacks.__getitem__, order[i : i + _CHUNK]))
         try:
             joined = sep.join(part)  # type: ignore[arg-type]  # bytes, as decoded profiles' stacks nearly all are
         except TypeError:
@@ -244,7 +242,8 @@ def _by_presence(
         for d, table in enumerate(tables):
             spread[d::depth] = joined.translate(table)
         nodes = spread.split(sep * depth)
-        rows = b"".join(map(probe.translate, map(bytes.maketrans, nodes, map(marks.__getitem__, map(len, nodes)))))
+        marked = map(bytes.maketrans, nodes, map(marks.__getitem__, map(len, nodes)))
+        rows = b"".join(map(getitem, marked, repeat(first_nodes)))
         for n, column in enumerate(columns):
             column += rows[n::n_nodes]
         leaves += bytes(map(itemgetter(0), part)).translate(tables[0])
