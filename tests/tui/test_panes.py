@@ -12,6 +12,7 @@ from collections.abc import Callable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 from textual.message import Message
 from textual.widget import Widget
 
@@ -140,6 +141,32 @@ async def test_console_grows_at_the_bottom_without_a_new_layout() -> None:
         pane.command_output("a much longer line than any before it, so the log's width grows " * 2)
         pane.flush()
         assert any(layouts), "a wider line may need the horizontal scrollbar: that one is laid out"
+
+
+async def test_console_paint_works_out_its_style_once() -> None:
+    """A scrolled console repaints every visible row; the widget's style is one ancestor walk per paint, not per row."""
+    pane = ConsolePane()
+    app = Host(pane)
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = pane.output_log
+        pane.command_output("\n".join(f"line {i:03d}" for i in range(50)))
+        pane.flush()
+        await pilot.pause()
+        walks = [0]
+        style_of = type(log).rich_style
+
+        def counting(widget):  # type: ignore[no-untyped-def]
+            walks[0] += 1
+            return style_of.fget(widget)
+
+        type(log).rich_style = property(counting)  # type: ignore[assignment]
+        try:
+            height = log.scrollable_content_region.height
+            strips = log.render_lines(Region(0, 0, log.size.width, height))
+        finally:
+            del type(log).rich_style
+        assert height > 3 and len(strips) == height and walks[0] == 1
+        assert strips[-1].text.strip() == "line 049"
 
 
 async def test_console_debugger_messages_are_marked() -> None:

@@ -21,14 +21,15 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.containers import Vertical
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import Input, Log
 
 from godbg_tui.tui.glyphs import glyphs
 
-FLUSH_INTERVAL_S = 0.05
+FLUSH_INTERVAL_S = 0.1
 MAX_LINES = 10_000
 MAX_LINE_CHARS = 4_000
 
@@ -95,6 +96,8 @@ class ConsoleLog(Log):
     new size only moves the vertical scrollbar's thumb.
     """
 
+    _paint_style: Style | None = None
+
     def write_lines(self, lines: Iterable[str], scroll_end: bool | None = None) -> Self:
         at_end = self.is_vertical_scroll_end
         auto_scroll = self.auto_scroll if scroll_end is None else scroll_end
@@ -113,6 +116,22 @@ class ConsoleLog(Log):
         else:
             self.refresh()
         return self
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Rows as Log draws them, with the widget's style worked out once per paint
+        (Log walks the ancestors for it at every row)."""
+        self._paint_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint_style = None
+
+    def _render_line(self, y: int, scroll_x: int, width: int) -> Strip:
+        rich_style = self._paint_style or self.rich_style
+        if y >= len(self._lines):
+            return Strip.blank(width, rich_style)
+        line = self._render_line_strip(y, rich_style)
+        return line.crop_extend(scroll_x, scroll_x + width, rich_style).apply_offsets(scroll_x, y)
 
     def _set_virtual_size(self, size: Size) -> None:
         old = self.virtual_size
