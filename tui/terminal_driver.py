@@ -4,7 +4,7 @@ Textual 8.2.8's input thread polls the terminal with ``select(0.1)`` until told 
 then calls ``select(0.1)`` once more on a selector with nothing left in it: a plain 0.1 s
 sleep. Stopping the app (quit, ``exit`` in an --init script, suspend) joins that thread
 on the event loop's thread, so every exit waited 0.1-0.2 s for it. Here the thread also
-watches a pipe that ``disable_input`` writes to, and its last pass does not sleep. What it
+watches a pipe written to when its stop flag is set, and its last pass does not sleep. What it
 reads and how it parses are Textual's.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import selectors
+import threading
 from codecs import getincrementaldecoder
 from typing import Any
 
@@ -23,6 +24,19 @@ from textual.drivers.linux_driver import LinuxDriver
 POLL_S = 0.1  # Textual's: how often the parser's tick() runs (a lone escape key times out)
 
 
+class _WakingEvent(threading.Event):
+    """The input thread's stop flag: setting it also makes the thread's select return."""
+
+    def __init__(self, wake_fd: int) -> None:
+        super().__init__()
+        self.wake_fd = wake_fd
+
+    def set(self) -> None:
+        super().set()  # first: the woken thread must find it set
+        with contextlib.suppress(OSError):  # full or closed: a wake-up is pending, or nobody listens
+            os.write(self.wake_fd, b"\0")
+
+
 class PromptLinuxDriver(LinuxDriver):
     """LinuxDriver whose ``disable_input`` wakes the input thread instead of outwaiting it."""
 
@@ -30,14 +44,11 @@ class PromptLinuxDriver(LinuxDriver):
         super().__init__(*args, **kwargs)
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
-
-    def disable_input(self) -> None:
-        with contextlib.suppress(OSError):  # full: a wake-up is pending already
-            os.write(self._wake_w, b"\0")
-        super().disable_input()
+        self.exit_event: _WakingEvent = _WakingEvent(self._wake_w)
 
     def close(self) -> None:
         super().close()
+        self.exit_event.wake_fd = -1  # the number may be reused once closed
         for fd in (self._wake_r, self._wake_w):
             with contextlib.suppress(OSError):
                 os.close(fd)
