@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import os
 import subprocess
@@ -29,7 +30,15 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from godbg_tui.adapters.completion import SHELLS, completion_script
-from godbg_tui.adapters.dlv.launcher import LaunchError, LaunchSpec, check_go_binary, find_dlv, validate_spec
+from godbg_tui.adapters.dlv.launcher import (
+    LaunchError,
+    LaunchSpec,
+    check_go_binary,
+    discard_prestarted,
+    find_dlv,
+    prestart_dlv,
+    validate_spec,
+)
 from godbg_tui.adapters.dlvconfig import DlvConfig, DlvConfigError, load_dlv_config
 from godbg_tui.adapters.pathmap import Rule
 from godbg_tui.adapters.remote import SSH_EXAMPLES, SshRequest, SshTarget, add_ssh_arguments, request_from_args
@@ -511,9 +520,22 @@ def make_app(plan: Plan, spec: LaunchSpec | None) -> GodbgApp:
     return app
 
 
+async def prestart(plan: Plan) -> None:
+    """Start dlv for the plan's session now, so that it loads (or builds) the program while
+    Textual and the app are imported and the first frame is drawn; the session adopts it.
+    A spec that cannot start is left to the session, which shows why."""
+    if plan.spec is None:
+        return
+    from godbg_tui.adapters.pprof.gctrace import gctrace_spec
+
+    with contextlib.suppress(LaunchError):
+        await prestart_dlv(gctrace_spec(plan.spec, plan.settings.gctrace))  # the spec the app launches
+
+
 async def run_plan(plan: Plan, started: list[GodbgApp]) -> int:
     """Run the app for ``plan``; in ssh mode inside the tunnel, which closes after the session."""
     if plan.ssh is None:
+        await prestart(plan)
         app = make_app(plan, plan.spec)
         started.append(app)
         return await run_app(app)
@@ -560,6 +582,7 @@ def _run_on_own_loop(plan: Plan) -> int:
     try:
         return loop.run_until_complete(run_plan(plan, started))
     finally:
+        loop.run_until_complete(discard_prestarted())  # the app failed before its session took it
         if not started or started[0].session_closed:
             leftovers = [t for t in asyncio.all_tasks(loop) if not t.done()]
             for task in leftovers:

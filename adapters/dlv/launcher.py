@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import collections
+import contextlib
 import ctypes
 import fcntl
 import ipaddress
@@ -75,6 +76,8 @@ MAX_DLV_LOG = 256 * 1024
 
 _LISTENING = re.compile(rb"^API server listening at: (.+?)\r?$")
 _VERSION = re.compile(r"Version:\s*v?(\d+)\.(\d+)\.(\d+)")
+_RELEASE = re.compile(r"v(\d+)\.(\d+)\.(\d+)")
+DLV_PACKAGE = "github.com/go-delve/delve/cmd/dlv"
 _UNAUTHENTICATED = (
     "Delve's JSON-RPC channel at {addr} is not authenticated or encrypted: anyone who can "
     "reach it can run code as you. Prefer a unix socket, or an SSH tunnel "
@@ -239,7 +242,16 @@ def find_dlv(explicit: str | None = None) -> str:
 
 
 async def dlv_version(path: str) -> tuple[int, int, int]:
-    """Parse ``dlv version``; the launcher needs it to pick unix sockets (1.22.1+)."""
+    """dlv's version; the launcher needs it to pick unix sockets (1.22.1+).
+
+    Read from the binary's Go build info when ``go install …@vX.Y.Z`` wrote a release
+    there (no process to start); else parsed from ``dlv version`` (a build from a
+    checkout says ``(devel)`` or a pseudo-version, which need not be the release it is).
+    """
+    info = read_build_info(path)
+    if info is not None and info.path == DLV_PACKAGE and (m := _RELEASE.fullmatch(info.main_version)):
+        major, minor, patch = (int(g) for g in m.groups())
+        return major, minor, patch
     try:
         with anyio.fail_after(20):
             result = await anyio.run_process([path, "version"], check=False)
@@ -647,19 +659,22 @@ class DlvServer:
     # -- start -----------------------------------------------------------------------------
 
     def _spawn(self, argv: list[str], cwd: str | None, env: dict[str, str] | None, tty: tuple[int, int] | None) -> None:
+        try:
+            self._proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=cwd,
+                env=env,
+                start_new_session=True,
+                preexec_fn=_die_with_parent(os.getpid()),
+            )
+        except OSError as exc:  # its version came from its build info: it has not run yet
+            raise LaunchError(f"could not run {argv[0]}: {exc.strerror or exc}", hint=f"reinstall it: {DLV_INSTALL}") from exc
         if tty:
             self._master, self._slave = tty
         self._wake_r, self._wake_w = os.pipe()
-        self._proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=cwd,
-            env=env,
-            start_new_session=True,
-            preexec_fn=_die_with_parent(os.getpid()),
-        )
         self.pid = self._proc.pid
         _live_servers.add(self)
         self._pump = threading.Thread(target=self._pump_output, name=f"dlv-{self.pid}-output", daemon=True)
@@ -1055,11 +1070,33 @@ def _connect_only(spec: LaunchSpec) -> DlvServer:
 async def start_dlv(spec: LaunchSpec, *, ready_timeout: float = 60) -> DlvServer:
     """Start a headless dlv for ``spec`` and return once it answers JSON-RPC.
 
-    Raises LaunchError with dlv's (or the compiler's) output when it cannot start.
+    A dlv that :func:`prestart_dlv` spawned for an equal spec is adopted instead of
+    starting another. Raises LaunchError with dlv's (or the compiler's) output when it
+    cannot start.
     """
     validate_spec(spec)
     if spec.mode == "connect":
         return _connect_only(spec)
+    server = _adopt_prestarted(spec) or await _spawn_dlv(spec)
+    try:
+        with anyio.fail_after(ready_timeout):
+            await server._wait_ready()
+    except TimeoutError:
+        await server.terminate(grace=1.0)
+        raise LaunchError(
+            f"dlv did not become ready within {ready_timeout:g} s",
+            "a large build may need a longer timeout; dlv's output is below",
+            server.dlv_log(),
+        ) from None
+    except BaseException:
+        await server.terminate(grace=1.0)
+        raise
+    server.warnings += [line for line in server.dlv_log().splitlines() if line.lower().startswith("warning")]
+    return server
+
+
+async def _spawn_dlv(spec: LaunchSpec) -> DlvServer:
+    """Check ``spec``, then run dlv for it (not waiting for it to be ready)."""
     _precheck(spec)
     dlv = find_dlv(spec.dlv_path)
     version = await dlv_version(dlv)
@@ -1103,18 +1140,50 @@ async def start_dlv(spec: LaunchSpec, *, ready_timeout: float = 60) -> DlvServer
             os.close(tty[1])
         shutil.rmtree(private, ignore_errors=True)
         raise
-    try:
-        with anyio.fail_after(ready_timeout):
-            await server._wait_ready()
-    except TimeoutError:
-        await server.terminate(grace=1.0)
-        raise LaunchError(
-            f"dlv did not become ready within {ready_timeout:g} s",
-            "a large build may need a longer timeout; dlv's output is below",
-            server.dlv_log(),
-        ) from None
-    except BaseException:
-        await server.terminate(grace=1.0)
-        raise
-    warnings += [line for line in server.dlv_log().splitlines() if line.lower().startswith("warning")]
     return server
+
+
+# ---------------------------------------------------------------------------------------------
+# Starting dlv while the UI loads
+
+_prestarted: list[DlvServer] = []
+DISCARD_READY_S = 2.0
+
+
+async def prestart_dlv(spec: LaunchSpec) -> DlvServer | None:
+    """Run dlv for ``spec`` now and return without waiting for it: dlv loads the program (or
+    builds it) while the caller does other work, and the next :func:`start_dlv` of an
+    equal spec adopts it. :func:`discard_prestarted` stops it if nobody does.
+
+    Nothing is started for connect mode (nothing to start). A spec that cannot start raises
+    LaunchError here as start_dlv would; a caller may ignore it and let start_dlv say it.
+    Same rules as start_dlv: call it from the event loop's thread, which must outlive dlv.
+    """
+    validate_spec(spec)
+    if spec.mode == "connect":
+        return None
+    server = await _spawn_dlv(spec)
+    _prestarted.append(server)
+    return server
+
+
+def _adopt_prestarted(spec: LaunchSpec) -> DlvServer | None:
+    for server in _prestarted:
+        if server.spec == spec:
+            _prestarted.remove(server)
+            return server
+    return None
+
+
+async def discard_prestarted() -> None:
+    """Stop every pre-started dlv nobody adopted, and what it launched.
+
+    Each gets up to DISCARD_READY_S to finish launching first: before that dlv dies of
+    SIGTERM without killing the target it has just started; after it, SIGTERM makes dlv
+    kill (exec, debug, test) or detach from (attach) its target.
+    """
+    while _prestarted:
+        server = _prestarted.pop()
+        with anyio.move_on_after(DISCARD_READY_S), contextlib.suppress(LaunchError):
+            await server._wait_ready()
+        await server.terminate(grace=1.0)

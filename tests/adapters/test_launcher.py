@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -17,13 +18,16 @@ import pytest
 from gofixtures import go_env
 from support import async_wait_until
 
+from godbg_tui.adapters.dlv import launcher
 from godbg_tui.adapters.dlv.launcher import (
     DLV_INSTALL,
     DlvServer,
     LaunchError,
     LaunchSpec,
+    discard_prestarted,
     dlv_version,
     find_dlv,
+    prestart_dlv,
     start_dlv,
     validate_spec,
 )
@@ -156,6 +160,24 @@ async def test_start_with_missing_dlv_path(go_bin):
 
 async def test_dlv_version(dlv_path):
     assert await dlv_version(str(dlv_path)) >= (1, 20, 2)
+
+
+async def test_dlv_version_from_build_info_agrees_with_dlv_version(dlv_path, tmp_path, monkeypatch):
+    """A `go install`ed dlv names its release in its build info: no `dlv version` to run.
+    Without a release there (a checkout build: a pseudo-version, "(devel)"), dlv is asked."""
+    asked = []
+    real_run = anyio.run_process
+
+    async def run_process(argv, **kw):
+        asked.append(argv)
+        return await real_run(argv, **kw)
+
+    monkeypatch.setattr(anyio, "run_process", run_process)
+    from_build_info = await dlv_version(str(dlv_path))
+    assert asked == [], "the version came from the binary's build info"
+    monkeypatch.setattr(launcher, "_RELEASE", re.compile(r"(?!)"))  # as if no release were recorded
+    assert await dlv_version(str(dlv_path)) == from_build_info
+    assert asked == [[str(dlv_path), "version"]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -581,3 +603,67 @@ def test_check_go_version_false_reaches_dlv_argv():
     assert "--check-go-version=false" not in checked
     assert unchecked[unchecked.index("--headless"):].count("--check-go-version=false") == 1
     assert unchecked.index("--check-go-version=false") < len(unchecked) and "--" not in unchecked
+
+
+# ---------------------------------------------------------------------------------------------
+# A dlv started while the UI loads
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            found += [int(p) for p in f.read().split()]
+    return found
+
+
+async def test_start_dlv_adopts_the_prestarted_dlv_of_an_equal_spec(spec, go_bin):
+    prestarted = await prestart_dlv(spec("exec", program=str(go_bin["prog"]), args=("-workers", "1")))
+    assert prestarted is not None and prestarted.pid
+    other = None
+    try:
+        other = await start_dlv(spec("exec", program=str(go_bin["prog"]), args=("-workers", "2")))
+        assert other is not prestarted, "another spec starts its own dlv"
+        adopted = await start_dlv(spec("exec", program=str(go_bin["prog"]), args=("-workers", "1")))
+        assert adopted is prestarted
+        rpc = Rpc(await adopted.connect())
+        assert (await rpc.call("ProcessPid"))["Pid"] in _children(adopted.pid or 0)
+        await rpc.stream.aclose()
+        again = await start_dlv(spec("exec", program=str(go_bin["prog"]), args=("-workers", "1")))
+        assert again is not prestarted, "adopted once only"
+        await again.terminate()
+    finally:
+        await prestarted.terminate()
+        if other is not None:
+            await other.terminate()
+    await discard_prestarted()
+
+
+async def test_discard_stops_an_unadopted_dlv_and_its_target(spec, go_bin):
+    server = await prestart_dlv(spec("exec", program=str(go_bin["prog"])))
+    assert server is not None
+    targets = await async_wait_until(lambda: _children(server.pid or 0), message="dlv to launch prog")
+    await discard_prestarted()
+    assert server.exit_code is not None
+    for target in targets:
+        await async_wait_until(lambda: not _alive(target), message="the launched target to be gone")
+    await discard_prestarted()  # nothing left: a no-op
+
+
+async def test_prestart_reports_what_start_dlv_would(spec, tmp_path):
+    with pytest.raises(LaunchError) as info:
+        await prestart_dlv(spec("exec", program=str(tmp_path / "nope")))
+    assert "does not exist" in info.value.message
+    assert await prestart_dlv(LaunchSpec("connect", address="127.0.0.1:4040")) is None, "connect starts nothing"
+
+
+async def test_a_dlv_that_cannot_run_is_a_launch_error(go_bin, dlv_path, tmp_path):
+    """Its version is read from its build info, so starting it is the first time it runs."""
+    foreign = tmp_path / "dlv"
+    data = bytearray(dlv_path.read_bytes())
+    data[18:20] = b"\0\0"  # e_machine EM_NONE: no kernel executes it
+    foreign.write_bytes(bytes(data))
+    foreign.chmod(0o755)
+    with pytest.raises(LaunchError) as info:
+        await start_dlv(LaunchSpec("exec", program=str(go_bin["prog"]), dlv_path=str(foreign)))
+    assert info.value.message.startswith(f"could not run {foreign}") and DLV_INSTALL in str(info.value)

@@ -251,3 +251,29 @@ def test_help_has_examples_for_every_mode(capsys):
 def test_no_check_go_version_reaches_the_spec(go_bin, _own_config_dirs: Path):
     assert plan_for(["exec", str(go_bin["prog"])]).spec.check_go_version
     assert not plan_for(["exec", str(go_bin["prog"]), "--no-check-go-version"]).spec.check_go_version
+
+
+def test_a_prestarted_dlv_is_stopped_when_the_app_fails_to_start(go_bin, monkeypatch: pytest.MonkeyPatch):
+    """dlv starts before the app's modules are imported; an app that never gets to its
+    session must not leave that dlv, or the program it launched, behind."""
+    from godbg_tui.adapters.dlv import launcher
+
+    spawned: list[launcher.DlvServer] = []
+    real_prestart = launcher.prestart_dlv
+
+    async def prestart_dlv(spec):
+        server = await real_prestart(spec)
+        spawned.append(server)
+        return server
+
+    def broken_app(plan, spec):
+        raise RuntimeError("the app could not be built")
+
+    monkeypatch.setattr(cli, "prestart_dlv", prestart_dlv)
+    monkeypatch.setattr(cli, "make_app", broken_app)
+    plan = plan_for(["exec", str(go_bin["prog"])])
+    with pytest.raises(RuntimeError, match="could not be built"):
+        cli._run_on_own_loop(plan)
+    assert len(spawned) == 1 and spawned[0].pid
+    assert spawned[0].exit_code is not None, "dlv was stopped"
+    assert not launcher._prestarted
