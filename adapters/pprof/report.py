@@ -17,13 +17,13 @@ aggregation each.
 from __future__ import annotations
 
 import posixpath
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import reduce
-from bisect import bisect_left
 from itertools import compress, repeat
-from operator import and_, eq, getitem, itemgetter, mul, or_, sub
+from operator import eq, getitem, itemgetter, mul, or_, sub
 
 from .profile import Frame, HeapProfile, ValueType, gc_paused
 
