@@ -28,21 +28,19 @@ from rich.style import Style as RichStyle
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.cache import LRUCache
 from textual.content import Content, Span
 from textual.geometry import Size
 from textual.highlight import HighlightTheme
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.style import Style
-from textual.widget import Widget
 from textual.widgets import Input
 from textual.worker import get_current_worker
 
 from godbg_tui.adapters.dlv.types import AsmInstruction
 from godbg_tui.themes import highlight_theme_for
 from godbg_tui.tui.glyphs import ASCII, UNICODE, Glyphs
+from godbg_tui.tui.widgets.cursor_lines import CursorLines, CursorPane, cursor_bindings
 
 # Gutter marks by kind, per ascii_only; built once, looked up for every marked row drawn.
 _GUTTERS = {False: UNICODE.gutter(), True: ASCII.gutter()}
@@ -211,11 +209,12 @@ class _Highlighted(Message):
         self.tokens = tokens
 
 
-class SourceLines(ScrollView, can_focus=False):
+class SourceLines(CursorLines):
     """The scrolling, rendering half of SourceView; see SourceView for the public API.
 
-    Rows are 1-based source lines (or disassembly rows). Keeps the document, the
-    marks and the cursor; renders only what is visible and caches finished strips.
+    Keeps the document, the marks and the cursor; CursorLines renders only what is
+    visible and caches finished strips. Row indexes (and ``cursor``) are 0-based as
+    in CursorLines; source lines, ``exec_line`` and ``cursor_line`` are 1-based.
     """
 
     SCOPED_CSS = False  # some rules below select on App:ansi or the owner's focus
@@ -262,8 +261,8 @@ class SourceLines(ScrollView, can_focus=False):
 
     tab_size: ClassVar[int] = 4
 
-    def __init__(self, *, ascii_only: bool, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, *, ascii_only: bool) -> None:
+        super().__init__()
         self.ascii_only = ascii_only
         self.mode = "empty"
         self.doc: _Document | None = None
@@ -271,7 +270,6 @@ class SourceLines(ScrollView, can_focus=False):
         self.loading_path = ""
         self.asm: list[AsmInstruction] = []
         self.asm_pc = 0
-        self.cursor = 1
         self.exec_path: str | None = None
         self.exec_line: int | None = None
         self.exec_others: set[tuple[str, int]] = set()
@@ -279,7 +277,6 @@ class SourceLines(ScrollView, can_focus=False):
         self.matches: dict[int, list[tuple[int, int]]] = {}
         self.match_list: list[tuple[int, int, int]] = []
         self.match_index = -1
-        self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
         self.request_highlight: Callable[[], None] | None = None
         self._highlight_requested = False
         self._token_styles: dict[_TokenType, Style | None] = {}
@@ -302,9 +299,19 @@ class SourceLines(ScrollView, can_focus=False):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._strips.clear()
         self._token_styles.clear()
         self._overlays.clear()
+
+    def changed(self) -> None:
+        """CursorLines' changed(), with the width the text needs (the view scrolls sideways)."""
+        self._strips.clear()
+        self.cursor = max(0, min(self.cursor, self.row_count - 1))
+        self.update_virtual_size()
+        self.refresh()
+
+    @property
+    def cursor_line(self) -> int:
+        return self.cursor + 1
 
     @property
     def row_count(self) -> int:
@@ -329,80 +336,36 @@ class SourceLines(ScrollView, can_focus=False):
             width = 0
         self.virtual_size = Size(self.gutter_width + width + 1, self.row_count)
 
-    def set_cursor(self, row: int, *, scroll: str = "visible") -> None:
-        """Move the cursor to a 1-based row; ``scroll`` is "visible", "upper-third" or "none"."""
-        count = self.row_count
-        if count == 0:
-            return
-        row = max(1, min(row, count))
-        old, self.cursor = self.cursor, row
-        self.refresh_line(old - 1)
-        self.refresh_line(row - 1)
-        if scroll != "none":
-            self.reveal(row, upper_third=scroll == "upper-third")
-
-    def reveal(self, row: int, *, upper_third: bool = False) -> None:
-        """Scroll so a 1-based row is on screen (in the upper third if it was off screen)."""
-        height = max(1, self.scrollable_content_region.height)
-        top = round(self.scroll_y)
-        index = row - 1
-        if top <= index < top + height:
-            return
-        if upper_third:
-            target = max(0, index - height // 3)
-        elif index < top:
-            target = index
-        else:
-            target = index - height + 1
-        self.scroll_to(y=target, animate=False, immediate=True)
-
     # ----- rendering -----
 
-    def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        index = y + scroll_y
-        width = self.scrollable_content_region.width
-        base = self.visual_style
-        if index >= self.row_count:
-            return Strip.blank(width, base.rich_style)
+    def cache_key(self) -> tuple:
+        return (self.scroll_offset.x,)
+
+    def row_key(self, index: int) -> tuple:
+        """Everything a source row's look depends on; a row drawn without its colours yet
+        also asks for the visible chunks to be highlighted."""
         row = index + 1
-        cursor_shown = row == self.cursor and self._owner_focused()
         if self.mode == "source":
             assert self.doc is not None
             coloured = not self.doc.highlight or self.doc.chunk_tokens(row) is not None
             if not coloured:
                 self._want_highlight()
-            key = self._source_key(row, cursor_shown, coloured)
-        elif self.mode == "asm":
-            key = ("asm", row, cursor_shown)
-        else:
-            key = (self.mode, row)
-        key = (*key, width, scroll_x)
-        strip = self._strips.get(key)
-        if strip is None:
-            strip = self._render_row(row, cursor_shown, width, scroll_x)
-            self._strips[key] = strip
-        return strip
+            path = self.doc.path
+            return (
+                "src",
+                path,
+                self.marks.get((path, row)),
+                self.exec_path == path and self.exec_line == row,
+                (path, row) in self.exec_others,
+                coloured,
+                tuple(self.matches.get(row, ())),
+                self._current_match_col(row),
+                self.ascii_only,
+            )
+        return (self.mode,)
 
-    def _owner_focused(self) -> bool:
-        parent = self.parent
-        return isinstance(parent, Widget) and parent.has_focus
-
-    def _source_key(self, row: int, cursor_shown: bool, coloured: bool) -> tuple:
-        path = self.doc.path if self.doc else ""
-        return (
-            "src",
-            path,
-            row,
-            cursor_shown,
-            self.marks.get((path, row)),
-            self.exec_path == path and self.exec_line == row,
-            (path, row) in self.exec_others,
-            coloured,
-            tuple(self.matches.get(row, ())),
-            self._current_match_col(row),
-            self.ascii_only,
-        )
+    def render_row(self, index: int, is_cursor: bool, width: int) -> Strip:
+        return self._render_row(index + 1, is_cursor and self.owner_focused, width, self.scroll_offset.x)
 
     def _current_match_col(self, row: int) -> int:
         if 0 <= self.match_index < len(self.match_list):
@@ -561,16 +524,17 @@ class SourceLines(ScrollView, can_focus=False):
     # ----- mouse -----
 
     def on_click(self, event: events.Click) -> None:
-        row = event.y + round(self.scroll_y) + 1
-        if not 1 <= row <= self.row_count or self.mode not in ("source", "asm"):
+        """A click moves the cursor; on the gutter it also toggles a breakpoint."""
+        index = event.y + round(self.scroll_y)
+        if not 0 <= index < self.row_count or self.mode not in ("source", "asm"):
             return
-        self.set_cursor(row, scroll="none")
+        self.set_cursor(index, scroll="none")
         owner = self.parent
         if isinstance(owner, SourceView) and event.x < self.gutter_width:
             owner.action_toggle_breakpoint()
 
 
-class SourceView(Widget, can_focus=True):
+class SourceView(CursorPane):
     """Source pane: one Go file (or disassembly) with breakpoint/execution gutter.
 
     Only ``.go`` files are highlighted (assembly and C sources show as plain text).
@@ -605,12 +569,9 @@ class SourceView(Widget, can_focus=True):
     ascii_only: ClassVar[bool] = False
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "cursor_up", "Up", show=False, id="source.cursor-up"),
-        Binding("down", "cursor_down", "Down", show=False, id="source.cursor-down"),
-        Binding("pageup", "page_up", "Page up", show=False, id="source.page-up"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="source.page-down"),
-        Binding("home", "first_line", "First line", show=False, id="source.first-line"),
-        Binding("end,G", "last_line", "Last line", show=False, id="source.last-line"),
+        *(b for b in cursor_bindings("source") if isinstance(b, Binding) and b.action not in ("first", "last")),
+        Binding("home", "first", "First line", show=False, id="source.first-line"),
+        Binding("end,G", "last", "Last line", show=False, id="source.last-line"),
         Binding("left", "scroll_left_col", "Scroll left", show=False, id="source.scroll-left"),
         Binding("right", "scroll_right_col", "Scroll right", show=False, id="source.scroll-right"),
         Binding("b", "toggle_breakpoint", "Breakpoint", id="source.toggle-breakpoint",
@@ -626,23 +587,6 @@ class SourceView(Widget, can_focus=True):
         Binding("ctrl+g", "open_goto", "Go to line", show=False, id="source.goto-line"),
         Binding("escape", "close_prompt", "Close prompt", show=False, id="source.close-prompt"),
     ]
-
-    DEFAULT_CSS = """
-    SourceView {
-        height: 1fr;
-        layout: vertical;
-        & > SourceLines { height: 1fr; }
-        & > #source-prompt {
-            display: none;
-            dock: bottom;
-            height: 1;
-            border: none;
-            padding: 0 1;
-            background: $panel;
-        }
-        & > #source-prompt.-open { display: block; }
-    }
-    """
 
     class ToggleBreakpoint(Message):
         """The user wants a breakpoint set or cleared on a line (``address`` set in disassembly)."""
@@ -685,10 +629,11 @@ class SourceView(Widget, can_focus=True):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(id=id, classes=classes)
-        self._lines = SourceLines(ascii_only=type(self).ascii_only if ascii_only is None else ascii_only)
-        self._lines.request_highlight = self._highlight_visible
-        self._prompt = Input(id="source-prompt")
+        lines = SourceLines(ascii_only=type(self).ascii_only if ascii_only is None else ascii_only)
+        super().__init__(lines, id=id, classes=classes)
+        self.lines: SourceLines = lines
+        lines.request_highlight = self._highlight_visible
+        self._prompt = Input(id="source-prompt", classes="pane-prompt")
         self._prompt_mode = "search"
         self._generation = 0
         self._pending_row: int | None = None
@@ -696,7 +641,7 @@ class SourceView(Widget, can_focus=True):
         self._search_text = ""
 
     def compose(self) -> ComposeResult:
-        yield self._lines
+        yield self.lines
         yield self._prompt
 
     # ----- public API -----
@@ -704,45 +649,45 @@ class SourceView(Widget, can_focus=True):
     @property
     def lines_view(self) -> SourceLines:
         """The Line-API child that renders rows (for tests and measurements)."""
-        return self._lines
+        return self.lines
 
     @property
     def cursor_line(self) -> int:
-        return self._lines.cursor
+        return self.lines.cursor_line
 
     @property
     def path(self) -> str | None:
-        doc = self._lines.doc
-        return doc.path if doc is not None and self._lines.mode == "source" else None
+        doc = self.lines.doc
+        return doc.path if doc is not None and self.lines.mode == "source" else None
 
     @property
     def mode(self) -> str:
-        return self._lines.mode
+        return self.lines.mode
 
     @property
     def highlighted(self) -> bool:
         """Every row on screen has its colours (always true for files that are not Go)."""
-        doc = self._lines.doc
-        if doc is None or self._lines.mode != "source":
+        doc = self.lines.doc
+        if doc is None or self.lines.mode != "source":
             return False
-        return not doc.missing_chunks(*self._lines.visible_rows())
+        return not doc.missing_chunks(*self.lines.visible_rows())
 
     @property
     def ascii(self) -> bool:
-        return self._lines.ascii_only
+        return self.lines.ascii_only
 
     @ascii.setter
     def ascii(self, value: bool) -> None:
-        self._lines.ascii_only = value
-        self._lines.invalidate()
+        self.lines.ascii_only = value
+        self.lines.invalidate()
 
     def show_file(self, path: str, line: int | None = None) -> None:
         """Show ``path`` (reading it in a thread unless it is already shown and unchanged)."""
         path = _norm(path)
-        lines = self._lines
+        lines = self.lines
         if lines.mode == "source" and lines.doc is not None and lines.doc.path == path and self._unchanged(lines.doc):
             if line is not None:
-                lines.set_cursor(line, scroll="upper-third")
+                lines.set_cursor(line - 1, scroll="upper-third")
             return
         self._generation += 1
         generation = self._generation
@@ -772,9 +717,9 @@ class SourceView(Widget, can_focus=True):
             if kind not in BREAKPOINT_KINDS:
                 raise ValueError(f"unknown breakpoint mark {kind!r}; expected one of {BREAKPOINT_KINDS}")
         normalised = {(_norm(p), line): kind for (p, line), kind in marks.items()}
-        if normalised != self._lines.marks:
-            self._lines.marks = normalised
-            self._lines.refresh()
+        if normalised != self.lines.marks:
+            self.lines.marks = normalised
+            self.lines.refresh()
 
     def set_execution(
         self,
@@ -783,18 +728,18 @@ class SourceView(Widget, can_focus=True):
         others: Iterable[tuple[str, int]] = (),
     ) -> None:
         """Mark the selected frame's line (opening its file) and other goroutines' lines."""
-        lines = self._lines
+        lines = self.lines
         exec_path = _norm(path) if path else None
         exec_others = {(_norm(p), n) for p, n in others}
         shown = lines.mode == "source" and lines.doc is not None and lines.doc.path == exec_path
-        if shown and (exec_path, line, exec_others) == (lines.exec_path, lines.exec_line, lines.exec_others) and lines.cursor == line:
+        if shown and (exec_path, line, exec_others) == (lines.exec_path, lines.exec_line, lines.exec_others) and lines.cursor_line == line:
             return  # already on screen (the stop's location, then the same frame from the stack)
         if exec_path != lines.exec_path or exec_others != lines.exec_others or lines.mode != "source":
             lines.refresh()
         else:
             # Stepping within one file: only the rows that lose or gain the mark are repainted,
             # each once (the cursor's move below repaints its old and new rows).
-            cursor_rows = {lines.cursor, line} if shown and line is not None else set()
+            cursor_rows = {lines.cursor_line, line} if shown and line is not None else set()
             for row in {lines.exec_line, line} - cursor_rows:
                 if row is not None:
                     lines.refresh_line(row - 1)
@@ -804,32 +749,32 @@ class SourceView(Widget, can_focus=True):
         if path is None or line is None:
             return
         if lines.mode == "source" and lines.doc is not None and lines.doc.path == lines.exec_path:
-            lines.set_cursor(line, scroll="upper-third")
+            lines.set_cursor(line - 1, scroll="upper-third")
         else:
             self.show_file(path, line)
 
     def show_disassembly(self, instructions: Sequence[AsmInstruction], pc: int) -> None:
         """Show instructions with the row at ``pc`` marked; the cursor goes to it."""
         self._generation += 1
-        lines = self._lines
+        lines = self.lines
         lines.mode = "asm"
         lines.asm = list(instructions)
         lines.asm_pc = pc
         lines.update_virtual_size()
         lines.invalidate()
         self._clear_search()
-        row = next((i + 1 for i, ins in enumerate(lines.asm) if ins.Loc.pc == pc), 1)
-        self.call_after_refresh(lines.set_cursor, row, scroll="upper-third")
+        index = next((i for i, ins in enumerate(lines.asm) if ins.Loc.pc == pc), 0)
+        self.call_after_refresh(lines.set_cursor, index, scroll="upper-third")
 
     def goto_line(self, line: int) -> None:
-        self._lines.set_cursor(line, scroll="upper-third")
+        self.lines.set_cursor(line - 1, scroll="upper-third")
 
     def search(self, text: str) -> bool:
         """Highlight every match of ``text`` and move to the first at or after the cursor.
 
         Case-insensitive unless ``text`` has an upper-case letter. Returns whether anything matched.
         """
-        lines = self._lines
+        lines = self.lines
         self._search_text = text
         lines.matches = {}
         lines.match_list = []
@@ -847,7 +792,7 @@ class SourceView(Widget, can_focus=True):
         lines.refresh()
         if not lines.match_list:
             return False
-        start = next((i for i, (row, _, _) in enumerate(lines.match_list) if row >= lines.cursor), 0)
+        start = next((i for i, (row, _, _) in enumerate(lines.match_list) if row >= lines.cursor_line), 0)
         self._select_match(start)
         return True
 
@@ -871,7 +816,7 @@ class SourceView(Widget, can_focus=True):
         message.stop()
         if message.generation != self._generation:
             return
-        lines = self._lines
+        lines = self.lines
         if message.doc is None:
             lines.mode = "missing"
             lines.missing_path = lines.loading_path
@@ -882,20 +827,20 @@ class SourceView(Widget, can_focus=True):
             return
         lines.doc = message.doc
         lines.mode = "source"
-        lines.cursor = 1
+        lines.cursor = 0
         lines.update_virtual_size()
         lines.invalidate()
         self._clear_search()
         row = self._pending_row
         if row is None and lines.exec_path == message.doc.path and lines.exec_line:
             row = lines.exec_line
-        self.call_after_refresh(lines.set_cursor, row or 1, scroll="upper-third")
+        self.call_after_refresh(lines.set_cursor, (row or 1) - 1, scroll="upper-third")
         if message.doc.highlight:
             message.doc.chunks = _token_chunks(message.doc.cache_key)
 
     def _highlight_visible(self) -> None:
         """Tokenise, in a thread, the chunks on screen and a screen either side that are not yet done."""
-        lines = self._lines
+        lines = self.lines
         lines._highlight_requested = False
         doc = lines.doc
         if doc is None or lines.mode != "source":
@@ -923,23 +868,23 @@ class SourceView(Widget, can_focus=True):
     def _on_highlighted(self, message: _Highlighted) -> None:
         message.stop()
         _token_chunks(message.key)[message.chunk] = message.tokens
-        doc = self._lines.doc
+        doc = self.lines.doc
         if doc is not None and doc.cache_key == message.key:
-            self._lines.invalidate()
+            self.lines.invalidate()
 
     def _clear_search(self) -> None:
-        lines = self._lines
+        lines = self.lines
         lines.matches, lines.match_list, lines.match_index = {}, [], -1
 
     def _select_match(self, index: int) -> None:
-        lines = self._lines
+        lines = self.lines
         lines.match_index = index
         row, _, _ = lines.match_list[index]
-        lines.set_cursor(row, scroll="upper-third")
+        lines.set_cursor(row - 1, scroll="upper-third")
         lines.refresh()
 
     def _step_match(self, delta: int) -> None:
-        lines = self._lines
+        lines = self.lines
         if not lines.match_list:
             if self._search_text:
                 self.notify(f"no match for {self._search_text!r}", severity="warning")
@@ -947,50 +892,39 @@ class SourceView(Widget, can_focus=True):
         self._select_match((lines.match_index + delta) % len(lines.match_list))
 
     def _cursor_target(self) -> tuple[str, int, int | None] | None:
-        lines = self._lines
+        lines = self.lines
         if lines.mode == "source" and lines.doc is not None:
-            return lines.doc.path, lines.cursor, None
+            return lines.doc.path, lines.cursor_line, None
         if lines.mode == "asm" and lines.asm:
-            ins = lines.asm[lines.cursor - 1]
+            ins = lines.asm[lines.cursor]
             return ins.Loc.file, ins.Loc.line, ins.Loc.pc
         return None
 
-    def _page(self) -> int:
-        return max(1, self._lines.scrollable_content_region.height - 1)
-
     def on_focus(self) -> None:
-        self._lines.refresh_line(self._lines.cursor - 1)
+        """Only the cursor row's look depends on focus (CursorPane would repaint every row)."""
+        self.lines.refresh_line(self.lines.cursor)
 
     def on_blur(self) -> None:
-        self._lines.refresh_line(self._lines.cursor - 1)
+        self.lines.refresh_line(self.lines.cursor)
 
     # ----- actions -----
 
-    def action_cursor_up(self) -> None:
-        self._lines.set_cursor(self._lines.cursor - 1)
-
-    def action_cursor_down(self) -> None:
-        self._lines.set_cursor(self._lines.cursor + 1)
-
     def action_page_up(self) -> None:
-        self._lines.scroll_to(y=max(0, self._lines.scroll_y - self._page()), animate=False, immediate=True)
-        self._lines.set_cursor(self._lines.cursor - self._page())
+        """A page up scrolls the view with the cursor, as a pager does."""
+        page = self.lines.page_height
+        self.lines.scroll_to(y=max(0, self.lines.scroll_y - page), animate=False, immediate=True)
+        self.move_cursor(self.lines.cursor - page)
 
     def action_page_down(self) -> None:
-        self._lines.scroll_to(y=self._lines.scroll_y + self._page(), animate=False, immediate=True)
-        self._lines.set_cursor(self._lines.cursor + self._page())
-
-    def action_first_line(self) -> None:
-        self._lines.set_cursor(1)
-
-    def action_last_line(self) -> None:
-        self._lines.set_cursor(self._lines.row_count)
+        page = self.lines.page_height
+        self.lines.scroll_to(y=self.lines.scroll_y + page, animate=False, immediate=True)
+        self.move_cursor(self.lines.cursor + page)
 
     def action_scroll_left_col(self) -> None:
-        self._lines.scroll_to(x=max(0, self._lines.scroll_x - 8), animate=False, immediate=True, force=True)
+        self.lines.scroll_to(x=max(0, self.lines.scroll_x - 8), animate=False, immediate=True, force=True)
 
     def action_scroll_right_col(self) -> None:
-        self._lines.scroll_to(x=self._lines.scroll_x + 8, animate=False, immediate=True, force=True)
+        self.lines.scroll_to(x=self.lines.scroll_x + 8, animate=False, immediate=True, force=True)
 
     def action_toggle_breakpoint(self) -> None:
         target = self._cursor_target()
@@ -1003,17 +937,17 @@ class SourceView(Widget, can_focus=True):
             self.post_message(self.RunToLine(*target))
 
     def action_toggle_disassembly(self) -> None:
-        lines = self._lines
+        lines = self.lines
         if lines.mode == "asm" and lines.doc is not None:
             self._generation += 1
             lines.mode = "source"
             lines.update_virtual_size()
             lines.invalidate()
             row = lines.exec_line if lines.exec_path == lines.doc.path and lines.exec_line else 1
-            self.call_after_refresh(lines.set_cursor, row, scroll="upper-third")
+            self.call_after_refresh(lines.set_cursor, row - 1, scroll="upper-third")
             return
         if lines.mode == "source" and lines.doc is not None:
-            self.post_message(self.DisassemblyRequested(lines.doc.path, lines.cursor))
+            self.post_message(self.DisassemblyRequested(lines.doc.path, lines.cursor_line))
         else:
             self.post_message(self.DisassemblyRequested(lines.exec_path, lines.exec_line))
 
