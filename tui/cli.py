@@ -44,9 +44,9 @@ from godbg_tui.adapters.pathmap import Rule
 from godbg_tui.adapters.remote import SSH_EXAMPLES, SshRequest, SshTarget, add_ssh_arguments, request_from_args
 from godbg_tui.adapters.settings import Settings, effective_settings
 from godbg_tui.adapters.store import Config, ConfigError, atomic_write, config_path, load_config
-from godbg_tui.adapters.vscode import VscodeConfigError, VscodeLaunch, configuration_names, describe, find_launch_json, load_configuration
 
 if TYPE_CHECKING:
+    from godbg_tui.adapters.vscode import VscodeLaunch
     from godbg_tui.tui.app import GodbgApp
 
 PROG = "godbg-tui"
@@ -318,6 +318,8 @@ def write_default_config(path: Path, force: bool) -> str:
 
 def vscode_launch(ns: argparse.Namespace) -> VscodeLaunch | None:
     """The launch.json configuration asked for; None after listing them (no NAME, --list)."""
+    from godbg_tui.adapters.vscode import VscodeConfigError, configuration_names, find_launch_json, load_configuration
+
     try:
         path = ns.launch_json or find_launch_json()
         if not os.path.isfile(path):
@@ -430,6 +432,8 @@ def make_plan(ns: argparse.Namespace, program_args: Sequence[str], environ: dict
         if launch is None:
             return None
         if ns.dry_run:
+            from godbg_tui.adapters.vscode import describe
+
             print("\n".join([*describe(launch), *(f"  warning: {w}" for w in launch.warnings)]))
             return None
         plan.spec, plan.stop_at_main, user_rules = launch.spec, launch.stop_at_main, launch.substitute_path
