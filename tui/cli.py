@@ -22,8 +22,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -363,6 +361,9 @@ def _tool_version(argv: list[str], line_prefix: str = "") -> str:
 
 
 def print_versions(dlv_path: str | None = None) -> None:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
     try:
         ours = package_version("godbg-tui")
     except PackageNotFoundError:
