@@ -9,6 +9,7 @@ answers while running go out; every other call waits here for the stop.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -180,6 +181,7 @@ class DelveClient:
         self._closed: BaseException | None = None
         self._closed_event = anyio.Event()
         self._tg: anyio.abc.TaskGroup | None = None
+        self._watching: tuple[asyncio.AbstractEventLoop, int, ReplyReader] | None = None
         self.default_timeout = default_timeout
         self._encoder = msgspec.json.Encoder()
 
@@ -190,7 +192,8 @@ class DelveClient:
     async def __aenter__(self) -> DelveClient:
         self._tg = anyio.create_task_group()
         await self._tg.__aenter__()
-        self._tg.start_soon(self._read_loop)
+        if not self._watch_socket():
+            self._tg.start_soon(self._read_loop)
         return self
 
     async def __aexit__(self, *exc_info: object) -> bool | None:
@@ -238,6 +241,7 @@ class DelveClient:
             self._stopped.set()
 
     def _fail_all(self, exc: BaseException) -> None:
+        self._unwatch_socket()
         if self._closed is None:
             self._closed = exc
             self._closed_event.set()
@@ -246,6 +250,17 @@ class DelveClient:
             p.done.set()
         self._pending.clear()
         self._stopped.set()
+
+    def _deliver(self, replies: list[_Envelope]) -> None:
+        for env in replies:
+            pending = self._pending.pop(env.id, None) if isinstance(env.id, int) else None
+            if pending is None:
+                continue
+            if env.error is not None:
+                pending.error = RPCError(pending.method, env.error)
+            else:
+                pending.result = env.result
+            pending.done.set()
 
     async def _read_loop(self) -> None:
         reader = ReplyReader()
@@ -259,15 +274,46 @@ class DelveClient:
                     raise ConnectionLost(f"connection to Delve broke: {exc.__cause__ or exc}") from exc
                 except OSError as exc:
                     raise ConnectionLost(f"connection to Delve broke: {exc}") from exc
-                for env in reader.feed(data):
-                    pending = self._pending.pop(env.id, None) if isinstance(env.id, int) else None
-                    if pending is None:
-                        continue
-                    if env.error is not None:
-                        pending.error = RPCError(pending.method, env.error)
-                    else:
-                        pending.result = env.result
-                    pending.done.set()
+                self._deliver(reader.feed(data))
+        except DelveError as exc:
+            self._fail_all(exc)
+
+    def _watch_socket(self) -> bool:
+        """On asyncio, read a unix socket from a loop reader callback instead of _read_loop.
+
+        Replies are delivered as the bytes arrive, with no task to wake; anyio's
+        receive adds and removes the socket from the selector at every reply.
+        """
+        raw = self._raw_socket
+        if raw is None:
+            return False
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # another event loop (trio): the stream reads
+            return False
+        self._watching = (loop, raw.fileno(), ReplyReader())
+        loop.add_reader(raw.fileno(), self._on_readable)
+        return True
+
+    def _unwatch_socket(self) -> None:
+        if self._watching is not None:
+            loop, fd, _ = self._watching
+            self._watching = None
+            loop.remove_reader(fd)
+
+    def _on_readable(self) -> None:
+        assert self._raw_socket is not None and self._watching is not None
+        reader = self._watching[2]
+        try:
+            try:
+                data = self._raw_socket.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                raise ConnectionLost(f"connection to Delve broke: {exc}") from exc
+            if not data:
+                raise ConnectionLost("Delve closed the connection")
+            self._deliver(reader.feed(data))
         except DelveError as exc:
             self._fail_all(exc)
 
