@@ -401,6 +401,7 @@ class MainScreen(Screen[None]):
         self.last_stop = None
         self.other_lines = []
         self.refreshed_upto = 0
+        self._refresh_started_for = 0  # the app counts the new session's stops from 0
         self.stale = set(SIDE_PANES)
         self._asm_by_user = False
         self.stack_pane.clear_frames()
