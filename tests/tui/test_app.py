@@ -176,6 +176,30 @@ async def test_starts_at_main_and_steps_with_f10_and_n(prog: str, tmp_path: Path
         assert screen.stack_pane.frames[0].function.name == "main.main"  # type: ignore[union-attr]
 
 
+async def test_a_step_costs_one_command_and_two_stacktraces(prog: str, tmp_path: Path) -> None:
+    """The next loop's budget (issue 3): at 80x24 a step is the Command, then one Stacktrace for
+    the stack pane and one (with a load config) for the frame's arguments and locals."""
+    async with debugger(prog, tmp_path, size=(80, 24)) as (app, pilot):
+        screen = main_screen(app)
+        session = app.session
+        assert session is not None and session.client is not None and screen.side_pane == "variables"
+        client = session.client
+        calls: list[str] = []
+        call = client.call
+
+        async def counting(method: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
+            calls.append(f"Command {params.name}" if method == "Command" else method)
+            return await call(method, params, *args, **kwargs)
+
+        client.call = counting  # type: ignore[method-assign]
+        start = exec_line(app)
+        await press_and_stop(app, pilot, "n")
+        assert exec_line(app) == start + 1  # type: ignore[operator]
+        assert sorted(calls) == ["Command next", "Stacktrace", "Stacktrace"]
+        sections = [n.data.label for n in screen.variables.root.children if n.data]
+        assert sections == ["Args", "Locals"] and screen.stack_pane.frames[0].line == start + 1  # type: ignore[operator]
+
+
 @pytest.mark.parametrize("size", SIZES)
 async def test_quit_asks_then_kills_the_program(prog: str, tmp_path: Path, size: tuple[int, int]) -> None:
     async with debugger(prog, tmp_path, size=size) as (app, pilot):
