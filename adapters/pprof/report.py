@@ -166,8 +166,9 @@ def _flat_and_cum(
     """flat (leaf node) and cum (each node once per stack) of ``col``, summed in C-level passes.
 
     Stacks with no value or no frame are left out first. Profiles whose
-    locations and nodes fit in a byte take the presence-row path; others the
-    big-integer masks.
+    locations and nodes fit in a byte take the presence-row path (unless its
+    columns would take more than _PRESENCE_BYTES); others the big-integer
+    masks.
     """
     stacks = list(compress(stacks, col))
     values = list(compress(col, col))
@@ -176,7 +177,7 @@ def _flat_and_cum(
         stacks = list(filter(None, stacks))
     if not values:
         return [0] * n_nodes, [0] * n_nodes
-    if len(loc_nodes) <= _PRESENCE_LIMIT and n_nodes <= _PRESENCE_LIMIT:
+    if len(loc_nodes) <= _PRESENCE_LIMIT and n_nodes <= _PRESENCE_LIMIT and n_nodes * len(values) <= _PRESENCE_BYTES:
         return _by_presence(stacks, values, loc_nodes, n_nodes)
     return _by_masks(stacks, values, loc_nodes, n_nodes, total)
 
@@ -192,6 +193,7 @@ class _Marks(dict):
 _SEP = 0xFF  # between stacks joined for bulk translation, and a row's "present" mark
 _NO_NODE = 0xFE  # the node byte of a location with no frame
 _PRESENCE_LIMIT = 0xFE  # most locations and nodes the presence rows take: their indices stay below _NO_NODE
+_PRESENCE_BYTES = 64 << 20  # most memory the node columns may take (one byte per node and stack)
 _GROUPED = 16  # sort by value when there are at most 1/16 as many distinct values as stacks
 _PRESENT = bytes(1 if i == 0xFF else 0 for i in range(0x100))
 
