@@ -277,3 +277,19 @@ def test_a_prestarted_dlv_is_stopped_when_the_app_fails_to_start(go_bin, monkeyp
     assert len(spawned) == 1 and spawned[0].pid
     assert spawned[0].exit_code is not None, "dlv was stopped"
     assert not launcher._prestarted
+
+
+def test_start_up_runs_without_the_cyclic_collector_and_leaves_it_on(capsys):
+    """main() turns the collector off for the start-up; whatever way it returns, it is on
+    again (in-process callers such as these tests must not be left without it)."""
+    import gc
+
+    assert main(["bogus"]) == 2
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        cli._collect_from_now_on()
+        assert gc.isenabled() and gc.get_freeze_count() > 0, "start-up objects frozen, collector on"
+    finally:
+        gc.unfreeze()
+        gc.enable()
