@@ -248,6 +248,28 @@ async def test_status_bar_shows_state_and_a_spinner_only_for_slow_waits() -> Non
         assert bar.waiting_on == "" and "evaluating" not in bar.render().plain
 
 
+async def test_status_bar_waits_shorter_than_the_spinner_delay_never_tick() -> None:
+    """Every step of the program is a wait: one that ends before the spinner is due costs no ticker wake-up."""
+
+    class CountingBar(StatusBar):
+        ticks = 0
+
+        def _tick(self) -> None:
+            CountingBar.ticks += 1
+            super()._tick()
+
+    bar = CountingBar()
+    app = Host(bar)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(5):
+            bar.end_wait(bar.begin_wait("running"))
+            await pilot.pause()
+        assert CountingBar.ticks == 0
+        token = bar.begin_wait("evaluating")
+        await async_wait_until(lambda: CountingBar.ticks > 0 and bar.waiting_on == "evaluating", timeout=SPINNER_DELAY_S + 2)
+        bar.end_wait(token)
+
+
 # ----- stack -----
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Callable
@@ -80,6 +81,7 @@ class StatusBar(Widget):
         self._frame = 0
         self.halt_clock: HaltClock | None = None
         self._halt_shown = ""
+        self._spinner_due: asyncio.TimerHandle | None = None
 
     def on_mount(self) -> None:
         self._ticker = self.set_interval(1 / SPINNER_FPS, self._tick, pause=True)
@@ -102,11 +104,21 @@ class StatusBar(Widget):
             self.refresh()
 
     def begin_wait(self, what: str) -> int:
-        """Start timing a wait; the spinner shows once it is older than SPINNER_DELAY_S."""
+        """Start timing a wait; the spinner shows once it is older than SPINNER_DELAY_S.
+
+        The ticker starts only then (a loop timer until it is due): every step of the
+        program is a wait, and a resumed ticker wakes its task at once.
+        """
         self._next_token += 1
         self._waits[self._next_token] = (what, time.monotonic())
-        self._ticker.resume()
+        if self._spinner_due is None:
+            self._spinner_due = asyncio.get_running_loop().call_later(SPINNER_DELAY_S, self._start_ticker)
         return self._next_token
+
+    def _start_ticker(self) -> None:
+        self._spinner_due = None
+        if self._waits:
+            self._ticker.resume()
 
     def end_wait(self, token: int) -> None:
         """Repaint only if what the spinner shows changed: most waits end before it appears."""
@@ -114,8 +126,15 @@ class StatusBar(Widget):
         self._waits.pop(token, None)
         if not self._waits:
             self._ticker.pause()
+            if self._spinner_due is not None:
+                self._spinner_due.cancel()
+                self._spinner_due = None
         if shown and shown != self.waiting_on:
             self.refresh()
+
+    def on_unmount(self) -> None:
+        if self._spinner_due is not None:
+            self._spinner_due.cancel()
 
     @property
     def waiting_on(self) -> str:
