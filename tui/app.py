@@ -140,6 +140,9 @@ class GodbgApp(App[int]):
         self._leaving = False
         self._first_stop_seen = False
         self._signalled = 0
+        # Session events that arrive before the main screen is mounted, in order.
+        self._held: list[ev.Event] | None = []
+        self._screen_shown = asyncio.Event()
         if spec is not None:
             self._open_project(spec)
 
@@ -161,12 +164,20 @@ class GodbgApp(App[int]):
         self.set_keymap(self.keymap)
         self.main_screen = MainScreen()
         self._give_size_class(self.main_screen)
-        await self.push_screen(self.main_screen)
+        shown = self.push_screen(self.main_screen)
+        if self.spec is not None:
+            # dlv is usually up already (cli's prestart): connecting and running to main.main
+            # overlap the mounting of the screen; its events wait for the screen (_held).
+            self.start_session(self.spec)
+        await shown
         for warning in self.startup_warnings:
             self.main_screen.console.message("warning", warning)
-        if self.spec is not None:
-            self.start_session(self.spec)
-        else:
+        self._show_target()
+        held, self._held = self._held, None
+        for event in held or ():
+            self._forward_event(event)
+        self._screen_shown.set()
+        if self.spec is None:
             self.call_after_refresh(self.action_open_launcher)
 
     def _give_size_class(self, screen: Screen[Any]) -> None:
@@ -247,9 +258,13 @@ class GodbgApp(App[int]):
         self.spec = spec
         self._first_stop_seen = False
         self._close_request = asyncio.Event()
+        if self._screen_shown.is_set():
+            self._show_target()
+        self._owner = asyncio.create_task(self._own_session(spec, self._close_request), name=f"session {describe_spec(spec)}")
+
+    def _show_target(self) -> None:
         self.main_screen.status.target = self.target_description
         self.main_screen.status.halt_clock = self._halt_clock
-        self._owner = asyncio.create_task(self._own_session(spec, self._close_request), name=f"session {describe_spec(spec)}")
 
     async def _own_session(self, spec: LaunchSpec, close_request: asyncio.Event) -> None:
         traced = gctrace_spec(spec, self.settings.gctrace)
@@ -274,12 +289,27 @@ class GodbgApp(App[int]):
             async with session:
                 await close_request.wait()
         except LaunchError as exc:
-            self._report_failure("Could not start the debugger", exc.message, str(exc), exc.output)
+            if await self._screen_or_close(close_request):
+                self._report_failure("Could not start the debugger", exc.message, str(exc), exc.output)
         except (SessionError, DelveError) as exc:
-            self._report_failure("The debugging session failed", str(exc), str(exc))
+            if await self._screen_or_close(close_request):
+                self._report_failure("The debugging session failed", str(exc), str(exc))
         except Exception as exc:  # a bug: a plain task would otherwise swallow it silently
             detail = "".join(traceback.format_exception(exc))
-            self._report_failure("The debugging session failed unexpectedly", repr(exc), f"internal error: {exc!r}", detail)
+            if await self._screen_or_close(close_request):
+                self._report_failure("The debugging session failed unexpectedly", repr(exc), f"internal error: {exc!r}", detail)
+
+    async def _screen_or_close(self, close_request: asyncio.Event) -> bool:
+        """Wait until the main screen is mounted (a session can fail while it is being
+        mounted); False if the session is told to close first."""
+        if not self._screen_shown.is_set():
+            waits = [asyncio.ensure_future(self._screen_shown.wait()), asyncio.ensure_future(close_request.wait())]
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for wait in waits:
+                    wait.cancel()
+        return self._screen_shown.is_set()
 
     def _report_failure(self, title: str, status: str, message: str, detail: str = "") -> None:
         if not self.is_running:
@@ -299,6 +329,9 @@ class GodbgApp(App[int]):
         return None if stopped is None else (stopped, session.auto_resume_in)
 
     def _forward_event(self, event: ev.Event) -> None:
+        if self._held is not None:
+            self._held.append(event)
+            return
         if isinstance(event, ev.Output) and self.output_filter is not None:
             data = self.output_filter(event.data)
             if not data:
