@@ -15,6 +15,7 @@ when NO_COLOR is set). Each has a pygments style (:func:`pygments_style_for`), a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping
 from importlib.resources import files
 
@@ -256,7 +257,13 @@ _OWN_STYLES: dict[str, type[PygmentsStyle]] = {
     ANSI_16.name: Ansi16Style,
     MONO.name: MonoStyle,
 }
-_PYGMENTS_NAMES = frozenset(get_all_styles())
+
+
+@functools.cache
+def _pygments_names() -> frozenset[str]:
+    """Every pygments style, plugins included: finding plugins reads every installed
+    distribution's entry points (~30 ms), so only when a theme asks."""
+    return frozenset(get_all_styles())
 
 
 def pygments_style_for(theme_name: str) -> type[PygmentsStyle]:
@@ -265,7 +272,7 @@ def pygments_style_for(theme_name: str) -> type[PygmentsStyle]:
     theme's kind (ANSI, dark, light)."""
     if theme_name in _OWN_STYLES:
         return _OWN_STYLES[theme_name]
-    if theme_name in _PYGMENTS_NAMES:
+    if theme_name in _pygments_names():
         return get_style_by_name(theme_name)
     theme = BUILTIN_THEMES.get(theme_name)
     if theme is not None and theme.ansi:
