@@ -44,6 +44,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 SUPERVISED_ENV = "GODBG_SUPERVISED"
+LEAVE_GRACE_S = 5.0  # how long the exit waits for the app's non-daemon threads
 _PR_SET_PDEATHSIG = 1
 
 # What Textual's Linux driver turns on, turned off, then the main screen and the cursor back.
@@ -132,7 +133,21 @@ def _leave(code: int) -> NoReturn:
     """Exit the child now, doing only what of a normal exit matters outside the process: the
     first two steps of the interpreter's own (Py_FinalizeEx): wait for the non-daemon threads
     (a file being saved), run the atexit handlers (the launcher's safety net), then flush."""
+    waited = threading.Event()
+
+    def give_up() -> None:
+        """A thread that never ends (stuck in a blocking call) must not keep the process, its
+        terminal and its supervisor alive: after LEAVE_GRACE_S the exit goes on without it."""
+        if not waited.wait(LEAVE_GRACE_S):
+            _finish(code)
+
+    threading.Thread(target=give_up, name="godbg-leave", daemon=True).start()
     threading._shutdown()  # type: ignore[attr-defined]
+    waited.set()
+    _finish(code)
+
+
+def _finish(code: int) -> NoReturn:
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         with contextlib.suppress(Exception):

@@ -45,6 +45,10 @@ STAND_IN = textwrap.dedent(
         action = sys.argv[1]
         if action == "return":
             return leave_work()
+        if action == "stuck":  # a thread that never ends must not keep the process forever
+            atexit.register(lambda: os.write(1, b"ATEXIT\\n"))
+            threading.Thread(target=threading.Event().wait).start()
+            return 4
         if action == "stop":
             os.kill(os.getpid(), signal.SIGSTOP)
             return 7
@@ -177,6 +181,12 @@ def test_an_app_that_returns_leaves_without_the_interpreters_teardown(run):
     assert r.output.index(b"THREAD") < r.output.index(b"ATEXIT"), "threads are waited for before atexit, as by Python"
     assert b"TEARDOWN" not in r.output, "module teardown (0.1 s after a Textual app) is skipped"
     assert r.modes() == r.before
+
+
+def test_a_thread_that_never_ends_delays_the_exit_only_by_the_grace(run):
+    r = run("stuck")
+    assert r.wait() == 4
+    assert b"ATEXIT" in r.output, "atexit handlers (the launcher's safety net) still ran"
 
 
 def test_a_signal_sent_to_the_supervisor_alone_is_forwarded_once(run):

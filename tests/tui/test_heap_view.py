@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import anyio
 import pytest
 from support import async_wait_until
@@ -120,7 +122,8 @@ async def test_leak_suspect_sample_types_lines_and_stacks(go_bin, dlv_path, size
             await pilot.press("l")
             await async_wait_until(lambda: view.table.granularity is Granularity.LINE)
             await pilot.pause()
-            assert "main.go:" in name_cell(view, 0), name_cell(view, 0)
+            # a file:line (the top line may be a runtime one in inuse_objects: sampling decides)
+            assert re.search(r"\.go:\d+", name_cell(view, 0)), name_cell(view, 0)
             assert "lines" in header(view)
 
             site = view.table.rows[0]
