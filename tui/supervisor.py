@@ -139,6 +139,9 @@ def _leave(code: int) -> NoReturn:
         """A thread that never ends (stuck in a blocking call) must not keep the process, its
         terminal and its supervisor alive: after LEAVE_GRACE_S the exit goes on without it."""
         if not waited.wait(LEAVE_GRACE_S):
+            stuck = [t.name for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()]
+            with contextlib.suppress(OSError):
+                os.write(2, f"godbg-tui: exiting without waiting for thread(s) {', '.join(stuck)}\n".encode())
             _finish(code)
 
     threading.Thread(target=give_up, name="godbg-leave", daemon=True).start()

@@ -187,6 +187,7 @@ def test_a_thread_that_never_ends_delays_the_exit_only_by_the_grace(run):
     r = run("stuck")
     assert r.wait() == 4
     assert b"ATEXIT" in r.output, "atexit handlers (the launcher's safety net) still ran"
+    assert b"exiting without waiting for thread(s) Thread-" in r.output, "says which thread it left"
 
 
 def test_a_signal_sent_to_the_supervisor_alone_is_forwarded_once(run):
