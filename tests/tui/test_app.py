@@ -91,6 +91,7 @@ async def settled(app: GodbgApp, stops: int | None = None, timeout: float = STEP
         return (
             app.stops_seen >= target
             and screen.refreshed_upto >= app.stops_seen
+            and screen.source.lines.mode != "loading"  # a new file is read in a thread, beside the panes' fetch
             and screen.commands_running == 0
             and app.session is not None
             and app.session.phase in (Phase.STOPPED, Phase.EXITED)
