@@ -228,7 +228,9 @@ async def test_halt_pauses_a_running_program(launch):
         await it.execute("halt")
         out = (await asyncio.wait_for(running, 20)).output
         assert s.phase == Phase.STOPPED and out.startswith("> ")
-        assert "in main.spinForever\n" in await run(it, "goroutine 1 stack 3")
+        stack = await run(it, "goroutine 1 stack 3")
+        # or caught in a signal handler (Delve cannot unwind through runtime.sigtramp): seen in CI
+        assert "in main.spinForever\n" in stack or "in runtime.sigtramp\n" in stack, stack
 
 
 async def test_restart_keeps_breakpoints_and_takes_new_arguments(launch):
