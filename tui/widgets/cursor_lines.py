@@ -79,8 +79,12 @@ class CursorLines(ScrollView, can_focus=False):
     def changed(self) -> None:
         self._strips.clear()
         self.cursor = max(0, min(self.cursor, self.cursor_rows - 1))
-        self.virtual_size = Size(self.scrollable_content_region.width, self.row_count)
+        self.update_virtual_size()
         self.refresh()
+
+    def update_virtual_size(self) -> None:
+        """As wide as the view (rows are cut to it); a view that scrolls sideways says its width."""
+        self.virtual_size = Size(self.scrollable_content_region.width, self.row_count)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

@@ -302,13 +302,6 @@ class SourceLines(CursorLines):
         self._token_styles.clear()
         self._overlays.clear()
 
-    def changed(self) -> None:
-        """CursorLines' changed(), with the width the text needs (the view scrolls sideways)."""
-        self._strips.clear()
-        self.cursor = max(0, min(self.cursor, self.row_count - 1))
-        self.update_virtual_size()
-        self.refresh()
-
     @property
     def cursor_line(self) -> int:
         return self.cursor + 1
@@ -328,6 +321,7 @@ class SourceLines(CursorLines):
         return 2 + len(str(max(self.row_count, 1))) + 1
 
     def update_virtual_size(self) -> None:
+        """As wide as the widest line of text: the view scrolls sideways."""
         if self.mode == "source" and self.doc is not None:
             width = self.doc.width
         elif self.mode == "asm":
