@@ -471,3 +471,30 @@ def test_wait_reasons_match_the_installed_go_runtime():
     names = re.findall(r'^\s*waitReason\w+\s.*?//\s*"(.*)"', block, re.M)
     assert names[0] == "" and len(names) > 40
     assert list(WAIT_REASONS[minor]) == names
+
+
+class FewNumbersApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield NumberPane(1)
+
+
+async def test_cursor_lines_reveal_right_after_the_rows_grow():
+    """The rows grew and the cursor moved before the next layout (a file read, then the
+    execution line shown): the view must scroll by its new size, not by the scrollbar state of
+    the last layout, when one row needed no scrolling (the CI flake where the source pane
+    stayed at line 1 with the execution line off screen)."""
+    app = FewNumbersApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        lines = app.query_one(NumberPane).lines
+        await pilot.pause()
+        assert not lines.show_vertical_scrollbar
+        lines.count = 1000
+        lines.changed()
+        lines.set_cursor(500, scroll="upper-third")
+        height = lines.scrollable_content_region.height
+        assert round(lines.scroll_y) == 500 - height // 3
+        lines.set_cursor(999)
+        assert round(lines.scroll_y) == 1001 - height
+        await pilot.pause()
+        assert lines.show_vertical_scrollbar
+        assert lines.vertical_scrollbar.position == lines.scroll_y, "the thumb shows where the view is"

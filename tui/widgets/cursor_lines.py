@@ -93,6 +93,12 @@ class CursorLines(ScrollView, can_focus=False):
     def on_resize(self) -> None:
         self.changed()
 
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        """A scrollbar that appears after a forced scroll (see ``reveal``) starts at the view's
+        position, not at the top: Textual moves it only on scrolls made while it is shown."""
+        if shown:
+            self.vertical_scrollbar.position = self.scroll_y
+
     def render_line(self, y: int) -> Strip:
         index = y + round(self.scroll_y)
         width = self.scrollable_content_region.width
@@ -135,10 +141,14 @@ class CursorLines(ScrollView, can_focus=False):
             self.reveal(index, upper_third=scroll == "upper-third")
         if scroll == "visible" and index == self.cursor_rows - 1 and self.row_count > self.cursor_rows:
             height = max(1, self.scrollable_content_region.height)
-            self.scroll_to(y=self.row_count - height, animate=False, immediate=True)
+            self.scroll_to(y=self.row_count - height, animate=False, immediate=True, force=True)
 
     def reveal(self, index: int, *, upper_third: bool = False) -> None:
-        """Scroll so row ``index`` is on screen (a third down the screen with ``upper_third``)."""
+        """Scroll so row ``index`` is on screen (a third down the screen with ``upper_third``).
+
+        Forced: Textual allows scrolling by the scrollbars of the last layout, so a move just
+        after the rows grew (a file read, then its execution line) would otherwise be dropped.
+        """
         height = max(1, self.scrollable_content_region.height)
         top = round(self.scroll_y)
         if top <= index < top + height:
@@ -149,7 +159,7 @@ class CursorLines(ScrollView, can_focus=False):
             target = index
         else:
             target = index - height + 1
-        self.scroll_to(y=target, animate=False, immediate=True)
+        self.scroll_to(y=target, animate=False, immediate=True, force=True)
 
     def on_click(self, event: events.Click) -> None:
         index = event.y + round(self.scroll_y)

@@ -337,7 +337,7 @@ class GoroutineList(CursorPane):
         if self.fetch_count is not None:
             self.run_worker(partial(self._count, self._generation), group="goroutine-count", exclusive=True,
                             name="goroutine count")
-        rows.scroll_to(y=0, animate=False, immediate=True)
+        rows.scroll_to(y=0, animate=False, immediate=True, force=True)
         rows.changed()
 
     def clear(self) -> None:

@@ -906,12 +906,12 @@ class SourceView(CursorPane):
     def action_page_up(self) -> None:
         """A page up scrolls the view with the cursor, as a pager does."""
         page = self.lines.page_height
-        self.lines.scroll_to(y=max(0, self.lines.scroll_y - page), animate=False, immediate=True)
+        self.lines.scroll_to(y=max(0, self.lines.scroll_y - page), animate=False, immediate=True, force=True)
         self.move_cursor(self.lines.cursor - page)
 
     def action_page_down(self) -> None:
         page = self.lines.page_height
-        self.lines.scroll_to(y=self.lines.scroll_y + page, animate=False, immediate=True)
+        self.lines.scroll_to(y=self.lines.scroll_y + page, animate=False, immediate=True, force=True)
         self.move_cursor(self.lines.cursor + page)
 
     def action_scroll_left_col(self) -> None:
