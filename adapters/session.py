@@ -439,10 +439,14 @@ class DebugSession:
                 await _send_continue(client)
             return "disconnected; the remote program keeps running"
         if self.attached and not kill:
+            cleared = False
             for bp in await client.list_breakpoints():
                 if bp.id > 0:
                     with contextlib.suppress(DelveError):
                         await client.clear_breakpoint(bp.id)
+                        cleared = True
+            if cleared:
+                await _take_pending_traps(client)
             await client.detach(kill=False)
             return f"detached from {self.target_pid}; it keeps running"
         await client.detach(kill=True if owned or kill else False)
@@ -1235,6 +1239,22 @@ class DebugSession:
 
     async def sources(self, filter: str = "") -> list[str]:
         return await self._require_stopped("listing sources").list_sources(filter)
+
+
+async def _take_pending_traps(client: DelveClient) -> None:
+    """Resume once and halt again, so that no thread is detached past a removed breakpoint.
+
+    A thread can execute a breakpoint just as Delve stops the others; its trap arrives only
+    when it runs again. Delve rewinds such a thread then (a "phantom" hit), but a detach
+    before that leaves it one byte into an instruction with SIGTRAP pending, and the Go
+    program dies of it (exit 2; 7 of 15 detaches from four goroutines spinning through a
+    conditional breakpoint). Delve reads nothing more from us until the continue has
+    resumed the threads, so the halt that follows always comes after the traps.
+    """
+    await _send_continue(client)
+    await client.halt()
+    with anyio.fail_after(5):
+        await client.wait_stopped()
 
 
 async def _send_continue(client: DelveClient, send_timeout: float = 5.0) -> None:

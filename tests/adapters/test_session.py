@@ -4,6 +4,7 @@ semantics the dlv CLI gets right, and what is left behind afterwards."""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 from pathlib import Path
@@ -339,6 +340,33 @@ async def test_attach_detaches_and_leaves_running(go_bin, dlv_path):
     finally:
         target.kill()
         target.wait()
+
+
+async def test_detach_while_threads_trap_on_a_breakpoint_leaves_the_program_alive(go_bin, dlv_path, marker_line):
+    """Four goroutines spin through a never-true conditional breakpoint; we detach at a random
+    moment while it runs. A thread can have trapped on the breakpoint as Delve halted the
+    others; detached before that trap is taken, the program died of SIGTRAP (exit 2) in about
+    half the cycles. Eight cycles: without the fix this passes with odds below 1 in 100."""
+    line = marker_line("attachee", "main.go", "churn-body")
+    rng = random.Random(6)
+    for cycle in range(8):
+        target = subprocess.Popen([str(go_bin["attachee"]), "-busy", "4"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        try:
+            target.stdout.readline()
+            async with DebugSession(LaunchSpec(mode="attach", pid=target.pid, dlv_path=str(dlv_path))) as s:
+                await s.set_breakpoint(f"main.go:{line}", cond="i < 0")
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(s.continue_)
+                    await wait_for(lambda: s.phase == Phase.RUNNING)
+                    await anyio.sleep(rng.uniform(0.02, 0.2))  # a random moment of the run, not a sync
+                    tg.cancel_scope.cancel()
+            await wait_for(lambda: tracer_pid(target.pid) == 0 or target.poll() is not None, 10)
+            with anyio.fail_after(5):
+                line_out = await anyio.to_thread.run_sync(target.stdout.readline)
+            assert b"tick" in line_out and target.poll() is None, f"cycle {cycle}: the program died ({target.poll()})"
+        finally:
+            target.kill()
+            target.wait()
 
 
 async def test_connect_to_headless_server(prog, dlv_path, tmp_path):

@@ -100,17 +100,10 @@ EXIT_STATUS = {"SIGTERM": 128 + 15, "SIGINT": 128 + 2, "SIGKILL": 128 + 9}
 KNOWN_RACES = {
     # When we are SIGKILLed, dlv gets SIGTERM through the parent-death signal and detaches on
     # its own; seen once in a clean CI run, the attached program then died of a breakpoint
-    # trap (exit 2): a race inside dlv's SIGTERM path that nothing outside dlv can close.
+    # trap (exit 2): a thread that trapped as dlv halted it is detached before dlv takes the
+    # trap (see _take_pending_traps in adapters/session.py, which closes this for our own
+    # close). Inside dlv's SIGTERM path, nothing outside dlv can close it.
     ("SIGKILL", "attach"),
-    # Seen once (a full reliability run at load 13): after the app crashed and its close
-    # halted, cleared and detached, the attached *running* program (a conditional breakpoint
-    # hit every 100 ms) died of a breakpoint trap (exit 2), like the SIGKILL cell above: a
-    # trap pending in a thread at detach time. Under investigation; reported, not failed.
-    ("exception", "attach"),
-    # The same close (halt, clear, detach) after SIGTERM: seen once in a clean CI run (session 3),
-    # the attached running program died of a breakpoint trap (exit 2). A hang-up once too.
-    ("SIGTERM", "attach"),
-    ("hangup", "attach"),
 }
 
 
