@@ -25,6 +25,7 @@ from godbg_tui.adapters.dlv.launcher import LaunchSpec
 from godbg_tui.tui.app import GodbgApp
 from godbg_tui.tui.screens.confirm import ConfirmScreen
 from support import WaitTimeout, async_wait_until
+from test_app import STEP_TIMEOUT as STILL_TIMEOUT
 from test_app import command, console_text, debugger, main_screen, press_and_stop, screen_text, settled, until
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -153,3 +154,26 @@ async def test_error_dialog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         finally:
             await app.end_session()
 
+
+
+@pytest.mark.parametrize("size", [(80, 24), (250, 70)])
+async def test_first_frame_needs_no_second_styling(prog: str, tmp_path: Path, size: tuple[int, int]) -> None:
+    """The main screen skips Textual's restyle of every widget on its first resume (they were
+    styled as they mounted): the screen must look exactly as after a full restyle, colours too."""
+    async with debugger(prog, tmp_path, size=size) as (app, pilot):
+        await settled(app)
+
+        def shot() -> str:
+            return re.sub(r"terminal-\d+", "terminal", app.export_screenshot())  # a per-export id
+
+        shots = [shot()]
+
+        def still() -> bool:  # late repaints (the source's colours, from a thread) are over
+            shots.append(shot())
+            return len(shots) >= 3 and shots[-1] == shots[-2] == shots[-3]
+
+        await async_wait_until(still, timeout=STILL_TIMEOUT, interval=0.2)
+        app.update_styles(app.screen)
+        await pilot.pause()
+        again = shot()
+        assert again == shots[-1], "a full restyle changed the screen"

@@ -265,6 +265,7 @@ class MainScreen(Screen[None]):
         self._census_session: DebugSession | None = None
         self._console_height = 0
         self._side_width = 0
+        self._resumed = False
 
     @property
     def godbg(self) -> GodbgApp:
@@ -320,6 +321,13 @@ class MainScreen(Screen[None]):
         self._side_width = layout.side_width
         self._apply_sizes()
         self.status.target = self.godbg.target_description
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        """The first resume comes right after every widget was styled as it mounted: Textual
+        would style the whole screen again (a fifth of the first frame's time)."""
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     def watch_side_pane(self, pane: str) -> None:
         for name in SIDE_PANES:

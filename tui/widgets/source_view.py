@@ -472,7 +472,7 @@ class SourceLines(CursorLines):
     def _want_highlight(self) -> None:
         if self.doc is not None and self.doc.highlight and not self._highlight_requested and self.request_highlight:
             self._highlight_requested = True
-            self.call_after_refresh(self.request_highlight)
+            self.call_later(self.request_highlight)
 
     def visible_rows(self) -> tuple[int, int]:
         """First and last 1-based row on screen."""
@@ -758,7 +758,7 @@ class SourceView(CursorPane):
         lines.invalidate()
         self._clear_search()
         index = next((i for i, ins in enumerate(lines.asm) if ins.Loc.pc == pc), 0)
-        self.call_after_refresh(lines.set_cursor, index, scroll="upper-third")
+        lines.set_cursor(index, scroll="upper-third")
 
     def goto_line(self, line: int) -> None:
         self.lines.set_cursor(line - 1, scroll="upper-third")
@@ -828,7 +828,7 @@ class SourceView(CursorPane):
         row = self._pending_row
         if row is None and lines.exec_path == message.doc.path and lines.exec_line:
             row = lines.exec_line
-        self.call_after_refresh(lines.set_cursor, (row or 1) - 1, scroll="upper-third")
+        lines.set_cursor((row or 1) - 1, scroll="upper-third")  # now: the view scrolls by its new size
         if message.doc.highlight:
             message.doc.chunks = _token_chunks(message.doc.cache_key)
 
