@@ -6,8 +6,9 @@ Usage: bench/next_loop.py [--count 300] [--rounds 3] [--dlv PATH] [--size 80x24]
 Builds tests/fixtures/go/prog and writes one --init file: stop in the loop of
 prog's worker (-workers 1), step `next` COUNT times, exit. Both debuggers run
 that same file in an identical tmux window: `godbg-tui exec --init FILE prog`
-(every stop repaints the source, stack, variables and status, as a user would
-see them: the script waits for each refresh) and `dlv exec --init FILE prog`
+(every stop repaints what a user sees: the source, status and the visible side
+panes; at 80x24 the side panes share one slot, the variables shown and the stack
+fetched when its tab is; at --size 250x70 all of them: the script waits for each refresh) and `dlv exec --init FILE prog`
 (which prints the stop and the source listing after each step). The wall time is from
 starting the command to its exit. Prints the best of ROUNDS for each and the
 ratio; the goal is godbg-tui <= 1.3x dlv.

@@ -248,6 +248,7 @@ class MainScreen(Screen[None]):
         self.other_lines: list[tuple[str, int]] = []
         self.last_stop: ev.Stopped | None = None
         self.stale: set[str] = set(SIDE_PANES)
+        self._scope_unknown = False  # the last scope change did not say where the frame is
         self.refreshed_upto = 0
         self._asm_by_user = False
         self._refresh_done = asyncio.Event()
@@ -579,6 +580,7 @@ class MainScreen(Screen[None]):
         while _ev_stopped draws what needs no RPC (it then starts no fetch of its own).
         """
         if isinstance(event, ev.Stopped) and session is self.session and self.is_attached:
+            self._scope_unknown = event.location is None
             self._running_over()  # a "running" shown now would clear what this fetch fills
             self.stale = set(SIDE_PANES)
             self._refresh_after_stop()
@@ -605,6 +607,8 @@ class MainScreen(Screen[None]):
 
     def _ev_scopechanged(self, event: ev.ScopeChanged) -> None:
         self._update_scope_status(event.location)
+        self._scope_unknown = event.location is None
+        self._show_location(event.location)
         self.stale = set(SIDE_PANES) - {"breakpoints", "goroutines"}
         self._refresh_after_stop()
 
@@ -716,6 +720,10 @@ class MainScreen(Screen[None]):
             panes = [p for p in ("variables", "watches", "goroutines", "breakpoints") if self.pane_visible(p) and p in self.stale]
             if self.show_package_vars and "variables" in panes:
                 await self._load_stack()
+                await asyncio.gather(*(self._load_pane(p) for p in panes))
+            elif not self.pane_visible("stack") and not self._scope_unknown:
+                # The stop (or scope change) said where the selected frame is: a hidden stack
+                # pane waits until it is shown (one Stacktrace fewer a step, as dlv's CLI).
                 await asyncio.gather(*(self._load_pane(p) for p in panes))
             else:
                 loads = asyncio.gather(*(self._load_pane(p) for p in panes))
@@ -929,7 +937,7 @@ class MainScreen(Screen[None]):
         if session.frame + delta < 0:
             self.notify("already at the innermost frame", severity="warning")
             return
-        if self.stack_pane.frames and session.frame + delta >= len(self.stack_pane.frames):
+        if "stack" not in self.stale and session.frame + delta >= len(self.stack_pane.frames) > 0:
             self.notify("already at the outermost frame", severity="warning")
             return
         self.run_command("up" if delta > 0 else "down", echo=False)
