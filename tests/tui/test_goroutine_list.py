@@ -290,7 +290,8 @@ async def test_text_filter_keeps_paging_through_empty_pages(go_bin, dlv_path, ma
             assert any(n == 0 for *_, n in filtered), "some filtered pages come back empty"
             assert len(filtered) >= 3000 // 500
             assert view.total == 2
-            assert {goroutine_state(g, session.go_version) for g in view.goroutines} == {"sync.Mutex.Lock"}
+            # A waiter can still be spinning in Lock (running) rather than parked (seen in CI).
+            assert {goroutine_state(g, session.go_version) for g in view.goroutines} <= {"sync.Mutex.Lock", "running"}
             assert all("mutex.go" in r and "Lock" in r for r in visible(view)[:2])
             assert "location contains 'mutex'" in view.status_text
 
