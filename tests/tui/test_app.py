@@ -466,7 +466,7 @@ async def test_goroutine_switch_and_next_stays_in_it(prog: str, tmp_path: Path, 
         assert others, "the other worker never entered its loop"
         await command(app, pilot, f"clear {session.breakpoints[0].id}")
         await pilot.press("g")
-        await until(lambda: others[0] in [g.id for g in screen.goroutines.goroutines])
+        await until(lambda: not screen.goroutines.fetching and others[0] in [g.id for g in screen.goroutines.goroutines])
         rows = [g.id for g in screen.goroutines.goroutines]
         screen.goroutines.rows_view.set_cursor(rows.index(others[0]))
         await pilot.press("enter")

@@ -331,6 +331,48 @@ async def test_enter_posts_selected_with_the_cursor_goroutine(go_bin, dlv_path, 
             assert {"chan receive", "sync.Mutex.Lock", "select", "sleep"} <= states
 
 
+async def test_reload_keeps_the_rows_until_the_first_page_replaces_them(go_bin, dlv_path, marker_line, monkeypatch):
+    """At every stop the list is reloaded. Emptying it first re-laid it out twice and repainted
+    it five times a step; instead the rows stay until the first page arrives and only rows
+    that differ are repainted: the same goroutines, a moved ``*``, no layout, no whole repaint."""
+    async with prog_in_ready(go_bin, dlv_path, marker_line, 50) as session:
+        fetch = CountingFetch(session)
+        async with goroutine_pane(session, fetch, size=(250, 70)) as (app, pilot, view):
+            await loaded(view)
+            await pilot.pause()
+            rows = view.rows_view
+            before, status = visible(view), view.status_text
+            ids = [g.id for g in view.goroutines]
+            assert before[rows.cursor].startswith("*") and view.total == len(ids)
+            layouts, repaints = [], []
+            refresh, set_dirty = rows.refresh, rows._set_dirty
+            monkeypatch.setattr(rows, "refresh", lambda *r, **k: (layouts.append(1) if k.get("layout") else None,
+                                                                   refresh(*r, **k))[1])
+            monkeypatch.setattr(rows, "_set_dirty", lambda *r: (repaints.append(r) if not r else None, set_dirty(*r))[1])
+
+            fetch.hold()
+            other = ids[3] if ids[0] == session.goroutine_id else ids[0]
+            view.reload(selected_id=other)
+            await async_wait_until(lambda: fetch.waiting == 1, message="first page requested")
+            await pilot.pause()
+            assert visible(view) == before and view.status_text == status
+            assert view.fetching and view.total is None and [g.id for g in view.goroutines] == ids
+            fetch.release()
+            await loaded(view)
+            await pilot.pause()
+            after = visible(view)
+            assert [g.id for g in view.goroutines] == ids and view.status_text == status and view.total == len(ids)
+            assert view.cursor_goroutine.id == other and after[rows.cursor].startswith("*")
+            assert sum(r.startswith("*") for r in after) == 1
+            assert not layouts and not repaints, (layouts, repaints)
+
+            fetch.hold()
+            await pilot.press("U")
+            assert not view.goroutines, "another filter: the rows shown no longer match, they go at once"
+            fetch.release()
+            await loaded(view)
+
+
 async def test_right_shows_a_stack_inline_and_left_folds_it(go_bin, dlv_path, marker_line):
     async with prog_in_ready(go_bin, dlv_path, marker_line, 300) as session:
         stacks: list[tuple[int, int]] = []

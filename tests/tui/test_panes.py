@@ -368,3 +368,56 @@ async def test_watches_pane_adds_edits_removes_and_shows_errors() -> None:
         await async_wait_until(lambda: any(isinstance(m, WatchesPane.Open) for m in app.messages))
         changed = [m.expressions for m in app.messages if isinstance(m, WatchesPane.Changed)]
         assert changed == [["bob.Name", "nope"], ["bob.Name", "bob.Age"], ["bob.Age"]]
+
+
+async def test_stack_pane_replaces_only_the_rows_a_step_changed() -> None:
+    """A step in the same function changes frame 0's line only: that row is replaced in place
+    (clearing the list repaints and re-measures it all and moves the highlight); a deeper or
+    shallower stack is rebuilt."""
+    pane = StackPane()
+    app = Host(pane)
+    rebuilt: list[str] = []
+    for name in ("set_options", "clear_options"):
+        method = getattr(pane, name)
+        setattr(pane, name, lambda *a, _m=method, _n=name, **k: (rebuilt.append(_n), _m(*a, **k))[1])
+    frames = [frame("main.compute", "/src/main.go", 151), frame("main.main", "/src/main.go", 120)]
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane.show_frames(frames, selected=0, goroutine_id=1)
+        await pilot.pause()
+        assert rebuilt == ["set_options"]
+        options = list(pane.options)
+        pane.show_frames([frame("main.compute", "/src/main.go", 152), frames[1]], selected=0, goroutine_id=1)
+        assert rebuilt == ["set_options"] and list(pane.options) == options
+        assert "main.go:152" in str(pane.options[0].prompt) and str(pane.options[1].prompt).endswith("main.go:120")
+        assert pane.highlighted == 0
+        pane.select(1)
+        assert rebuilt == ["set_options"] and pane.highlighted == 1
+        assert str(pane.options[1].prompt).startswith("▶1") and not str(pane.options[0].prompt).startswith("▶")
+        pane.show_frames(frames[1:], selected=0, goroutine_id=1)
+        assert rebuilt == ["set_options", "set_options"] and len(pane.options) == 1 and pane.highlighted == 0
+
+
+async def test_watches_pane_updates_changed_values_in_place() -> None:
+    """Re-evaluated at every stop: with no watches, or the same results, the table is left
+    alone; a changed value is updated in its cell, the cursor stays."""
+    pane = WatchesPane()
+    app = Host(pane)
+    async with app.run_test(size=(100, 24)) as pilot:
+        cleared: list[int] = []
+        clear = pane.table.clear
+        pane.table.clear = lambda *a, **k: (cleared.append(1), clear(*a, **k))[1]  # type: ignore[method-assign]
+        pane.show_results([])
+        assert not cleared and pane.border_subtitle == "0 total"
+        pane.set_expressions(["a", "b"])
+        pane.show_results([WatchResult("a", "1"), WatchResult("b", "2")])
+        await pilot.pause()
+        assert len(cleared) == 1
+        pane.table.move_cursor(row=1, animate=False)
+        pane.show_results([WatchResult("a", "1"), WatchResult("b", "2")])
+        pane.show_results([WatchResult("a", "1"), WatchResult("b", "a much longer value than before", True)])
+        await pilot.pause()
+        assert len(cleared) == 1 and pane.table.cursor_row == 1
+        cells = [pane.table.get_row_at(i)[1] for i in range(2)]
+        assert [str(c) for c in cells] == ["1", "a much longer value than before"]
+        assert cells[1].style == pane.get_component_rich_style("watches-pane--error", partial=True)
+        assert pane.table.columns[pane.table.ordered_columns[1].key].content_width >= len(str(cells[1]))

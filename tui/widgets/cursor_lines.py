@@ -11,6 +11,7 @@ looks (``render_row``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.style import Style as RichStyle
@@ -81,6 +82,13 @@ class CursorLines(ScrollView, can_focus=False):
         self.cursor = max(0, min(self.cursor, self.cursor_rows - 1))
         self.update_virtual_size()
         self.refresh()
+
+    def repaint_rows(self, rows: Iterable[int]) -> None:
+        """Repaint only these rows: their content changed, the number of rows did not
+        (``changed()`` would repaint and re-measure the whole view)."""
+        self._strips.clear()
+        for row in rows:
+            self.refresh_line(row)
 
     def update_virtual_size(self) -> None:
         """As wide as the view (rows are cut to it); a view that scrolls sideways says its width."""

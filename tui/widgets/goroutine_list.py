@@ -190,9 +190,11 @@ class GoroutineList(CursorPane):
       session.stack(d, g)``), for stacks shown inline;
     - ``go_version`` (settable) is the target's Go version, for wait-reason names.
 
-    ``reload(filters=None, selected_id=None)`` after each stop: drops what was
-    loaded, fetches the first page (``page_size`` goroutines: one screenful and
-    some, at once), marks ``selected_id`` with ``*``. The next page is fetched in
+    ``reload(filters=None, selected_id=None)`` after each stop: fetches the first
+    page again (``page_size`` goroutines: one screenful and some, at once) and
+    marks ``selected_id`` with ``*``; the rows on screen stay until that page
+    replaces them in one go, repainting only rows that differ (when the filters
+    changed they go at once: they no longer match). The next page is fetched in
     the background once the cursor or the view comes within ``prefetch_rows`` of
     the end of what is loaded, so scrolling rarely waits; nothing fetches further
     ahead than that, and paging stops at ``max_rows`` (a million goroutines are
@@ -271,6 +273,9 @@ class GoroutineList(CursorPane):
         self._next = -1
         self._fetching = False
         self._generation = 0
+        self._shown_filters: list[ListGoroutinesFilter] | None = None  # what the rows on screen were listed with
+        self._replacing = False  # the rows on screen are the last reload's, until the first page of this one
+        self._pending_selected: int | None = None
 
     def compose(self) -> ComposeResult:
         yield self._rows
@@ -284,8 +289,9 @@ class GoroutineList(CursorPane):
 
     @go_version.setter
     def go_version(self, version: tuple[int, int, int]) -> None:
-        self._rows.go_version = version
-        self._rows.changed()
+        if version != self._rows.go_version:  # set at every stop: repaint only when it changes
+            self._rows.go_version = version
+            self._rows.changed()
 
     @property
     def goroutines(self) -> list[Goroutine]:
@@ -324,21 +330,32 @@ class GoroutineList(CursorPane):
         filters: Sequence[ListGoroutinesFilter] | None = None,
         selected_id: int | None = None,
     ) -> None:
-        """Forget loaded goroutines and fetch the first page again."""
+        """Fetch the first page again; the rows shown stay until it replaces them, unless the
+        filters changed (emptying the list at every stop would repaint and re-lay it out twice)."""
         if filters is not None:
             self._extra_filters = list(filters)
+        if selected_id is None and self._replacing:
+            selected_id = self._pending_selected
         rows = self._rows
-        if selected_id is not None:
-            rows.selected_id = selected_id
-        self._forget()
+        listed_with = self.filters()
+        keep = listed_with == self._shown_filters and not rows.error
+        self._forget(keep_rows=keep)
+        self._shown_filters = listed_with
         self._next = 0
-        self._set_status(f"loading{glyphs().ellipsis}")
+        if keep:
+            self._replacing = True
+            self._pending_selected = selected_id if selected_id is not None else rows.selected_id
+        else:
+            if selected_id is not None:
+                rows.selected_id = selected_id
+            self._set_status(f"loading{glyphs().ellipsis}")
         self._load_pages()
         if self.fetch_count is not None:
             self.run_worker(partial(self._count, self._generation), group="goroutine-count", exclusive=True,
                             name="goroutine count")
-        rows.scroll_to(y=0, animate=False, immediate=True, force=True)
-        rows.changed()
+        if not keep:
+            rows.scroll_to(y=0, animate=False, immediate=True, force=True)
+            rows.changed()
 
     def clear(self) -> None:
         """Show nothing and stop paging (the target is running or gone)."""
@@ -346,21 +363,30 @@ class GoroutineList(CursorPane):
         self._set_status("")
         self._rows.changed()
 
-    def _forget(self) -> None:
+    def _forget(self, *, keep_rows: bool = False) -> None:
         self._generation += 1
         self.workers.cancel_group(self, "goroutines")
         self.workers.cancel_group(self, "goroutine-count")
         self.workers.cancel_group(self, "goroutine-stack")
+        if not keep_rows:
+            self._drop_rows()
+        self._replacing = False
+        self.total = None
+        self.count = None
+        self._next = -1
+        self._fetching = False
+
+    def _drop_rows(self) -> None:
         rows = self._rows
+        if self._replacing:
+            rows.selected_id = self._pending_selected
+            self._replacing = False
         rows.goroutines = []
         rows.stacks = {}
         rows.cursor = 0
         rows.id_width = 4
         rows.error = ""
-        self.total = None
-        self.count = None
-        self._next = -1
-        self._fetching = False
+        self._shown_filters = None
 
     def load_more_if_needed(self) -> None:
         """Fetch further pages when the view or the cursor nears the end of what is loaded."""
@@ -408,6 +434,9 @@ class GoroutineList(CursorPane):
         except Exception as exc:  # shown in the list; the user can reload by stepping or toggling a filter
             if generation == self._generation:
                 reason = "no answer in time" if isinstance(exc, TimeoutError) else str(exc)
+                if self._replacing:  # the last stop's rows would pass for this one's
+                    self._drop_rows()
+                    self._rows.scroll_to(y=0, animate=False, immediate=True, force=True)
                 self._rows.error = f"could not list goroutines: {reason}"
                 self._set_status(self._rows.error)
                 self._rows.changed()
@@ -426,27 +455,69 @@ class GoroutineList(CursorPane):
             return
         if generation == self._generation:
             self.count = count
-            if self.total is None:
+            if self.total is None and not self._replacing:  # else the first page's status will include it
                 self._describe_progress()
                 self._rows.changed()
 
     def _add_page(self, page: ListGoroutinesOut) -> None:
+        if self._replacing:
+            self._replace_rows(page)
+            return
         rows = self._rows
         first = not rows.goroutines
         new = page.Goroutines or []
         rows.goroutines.extend(new)
         rows.id_width = max(rows.id_width, *(len(str(g.id)) for g in new)) if new else rows.id_width
-        self._next = page.Nextg
-        if page.Nextg < 0:
-            self.total = len(rows.goroutines)
-            self._set_status(f"{self.total:,} goroutine{'s' if self.total != 1 else ''}{self._filter_note()}")
-        else:
-            self._describe_progress()
+        self._status_after(page)
         if first and rows.selected_id is not None:
             index = next((i for i, g in enumerate(rows.goroutines) if g.id == rows.selected_id), None)
             if index is not None:
                 self.call_after_refresh(rows.set_cursor, rows.row_of(index))
         rows.changed()
+
+    def _replace_rows(self, page: ListGoroutinesOut) -> None:
+        """The first page of a reload that kept the rows: swap them in one go, as if the list had
+        been emptied at the reload, but repaint only rows that differ when the row count stays."""
+        self._replacing = False
+        rows = self._rows
+        old, old_selected, old_status, had_stacks = rows.goroutines, rows.selected_id, rows.status_line, rows.stacks
+        new = page.Goroutines or []
+        id_width = max(4, *(len(str(g.id)) for g in new)) if new else 4
+        selected = rows.selected_id = self._pending_selected
+        index = next((i for i, g in enumerate(new) if g.id == selected), None) if selected is not None else None
+        target = index if index is not None else 0
+        rows.goroutines = list(new)
+        rows.stacks = {}
+        self._status_after(page)
+        if round(rows.scroll_y):
+            rows.scroll_to(y=0, animate=False, immediate=True, force=True)
+        if had_stacks or len(new) != len(old) or id_width != rows.id_width:
+            rows.id_width = id_width
+            rows.cursor = target
+            rows.changed()
+        else:
+            differ = [
+                i for i, (a, b) in enumerate(zip(old, new))
+                if a != b or (a.id == old_selected) != (b.id == selected)
+            ]
+            if rows.cursor != target:
+                differ += [rows.cursor, target]
+                rows.cursor = target
+            if rows.status_line != old_status:
+                differ.append(rows.row_count - 1)
+            if differ:
+                rows.repaint_rows(differ)
+        height = rows.scrollable_content_region.height
+        if index is not None and (target >= height or (target == rows.cursor_rows - 1 and rows.row_count > height)):
+            self.call_after_refresh(rows.set_cursor, target)  # it is off screen: set_cursor scrolls, as in _add_page
+
+    def _status_after(self, page: ListGoroutinesOut) -> None:
+        self._next = page.Nextg
+        if page.Nextg < 0:
+            self.total = len(self._rows.goroutines)
+            self._set_status(f"{self.total:,} goroutine{'s' if self.total != 1 else ''}{self._filter_note()}")
+        else:
+            self._describe_progress()
 
     def _describe_progress(self) -> None:
         loaded = f"{len(self._rows.goroutines):,} loaded"
@@ -473,8 +544,9 @@ class GoroutineList(CursorPane):
         return f" ({', '.join(notes)})" if notes else ""
 
     def _set_status(self, text: str) -> None:
-        self._rows.status_line = text
-        self.border_subtitle = text
+        if text != self._rows.status_line:  # setting the subtitle repaints the pane, even to the same text
+            self._rows.status_line = text
+            self.border_subtitle = text
 
     # ----- actions -----
 
@@ -492,7 +564,7 @@ class GoroutineList(CursorPane):
     def action_expand_stack(self) -> None:
         """Show the cursor goroutine's stack (``stack_depth`` frames at most) under its row."""
         rows = self._rows
-        if not rows.goroutines or self.fetch_stack is None:
+        if not rows.goroutines or self.fetch_stack is None or self._replacing:  # those rows are going
             return
         index = rows.locate(rows.cursor)[0]
         g = rows.goroutines[index]

@@ -87,9 +87,7 @@ class StackPane(OptionList):
 
     def _show_now(self) -> None:
         self._stale = False
-        self._rebuild()
-        if self.frames:
-            self.highlighted = self._option_index(self.selected_frame)
+        self._show_selected()
 
     def on_show(self) -> None:
         if self._stale:
@@ -98,8 +96,19 @@ class StackPane(OptionList):
     def select(self, index: int) -> None:
         """Mark ``index`` as the selected frame (after the session changed scope)."""
         self.selected_frame = index
-        self._rebuild()
-        self.highlighted = self._option_index(index)
+        self._show_selected()
+
+    def _show_selected(self) -> None:
+        """Show the frames with the selected one highlighted and scrolled to, as from the top."""
+        rebuilt = self._rebuild()
+        if not self.frames:
+            return
+        index = self._option_index(self.selected_frame)
+        if rebuilt or self.highlighted != index:
+            self.highlighted = index  # its watcher scrolls to it
+        else:
+            self.scroll_y = 0  # where set_options would have left it
+            self.scroll_to_highlight()
 
     def clear_frames(self, note: str = "") -> None:
         self.frames = []
@@ -114,7 +123,23 @@ class StackPane(OptionList):
                 return i
         return 0
 
-    def _rebuild(self) -> None:
+    def _rebuild(self) -> bool:
+        """Set the options from the frames; True if the list was rebuilt.
+
+        When the rows keep their shape (same frames and deferred calls, as after a step in the
+        same function) only the rows whose text changed are replaced: set_options would clear
+        the list, re-measure every row and move the highlight, repainting all of it.
+        """
+        options = self._frame_options()
+        if [(o.id, o.disabled) for o in options] != [(o.id, o.disabled) for o in self.options]:
+            self.set_options(options)
+            return True
+        for i, (old, new) in enumerate(zip(self.options, options)):
+            if not _same_text(old.prompt, new.prompt):
+                self.replace_option_prompt_at_index(i, new.prompt)
+        return False
+
+    def _frame_options(self) -> list[Option]:
         style = self.get_component_rich_style
         options: list[Option] = []
         width = len(str(max(len(self.frames) - 1, 0)))
@@ -139,7 +164,7 @@ class StackPane(OptionList):
                     options.append(
                         Option(Text(f"    defer {d}: {what}", style=style("stack-pane--defer", partial=True), no_wrap=True), disabled=True)
                     )
-        self.set_options(options)
+        return options
 
     def action_toggle_defers(self) -> None:
         self.show_defers = not self.show_defers
@@ -150,3 +175,10 @@ class StackPane(OptionList):
         event.stop()
         if event.option.id and event.option.id.startswith("frame-"):
             self.post_message(self.FrameSelected(int(event.option.id.removeprefix("frame-"))))
+
+
+def _same_text(a: object, b: object) -> bool:
+    """Rich's Text equality ignores the base style (the defer rows' colour)."""
+    if isinstance(a, Text) and isinstance(b, Text):
+        return a.plain == b.plain and a.spans == b.spans and a.style == b.style
+    return a == b

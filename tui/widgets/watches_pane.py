@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -67,10 +68,11 @@ class WatchesPane(Vertical):
         self.expressions: list[str] = list(expressions)
         self.results: dict[str, WatchResult] = {}
         self._editing: int | None = None
+        self._shown: list[tuple[str, WatchResult | None, Style]] = []  # each row's expression, result, error style
 
     def compose(self) -> ComposeResult:
         table: DataTable[Text] = DataTable(cursor_type="row", id="watches-table")
-        table.add_columns("expression", "value")
+        self._value_column = table.add_columns("expression", "value")[1]
         yield table
         yield Input(id="watches-edit")
 
@@ -93,22 +95,29 @@ class WatchesPane(Vertical):
         self.add_class("-stale")
 
     def _redraw(self) -> None:
+        """Show the expressions and results. Re-evaluated at every stop, so when the rows stay
+        the same expressions only the values that changed are updated: clearing the table
+        repaints it, and rebuilding re-measures every row."""
         self.remove_class("-stale")
-        row = self.table.cursor_row
-        self.table.clear()
         error_style = self.get_component_rich_style("watches-pane--error", partial=True)
-        for i, expr in enumerate(self.expressions):
-            result = self.results.get(expr)
-            if result is None:
-                value = Text(glyphs().ellipsis)
-            elif result.error:
-                value = Text(result.text, style=error_style, no_wrap=True)
-            else:
-                value = Text(result.text, no_wrap=True)
-            self.table.add_row(Text(expr, no_wrap=True), value, key=str(i))
-        if self.expressions:
-            self.table.move_cursor(row=min(row, len(self.expressions) - 1), animate=False)
-        self.border_subtitle = f"{len(self.expressions)} total"
+        shown = [(expr, self.results.get(expr), error_style) for expr in self.expressions]
+        if [expr for expr, *_ in shown] == [expr for expr, *_ in self._shown]:
+            for i, (old, new) in enumerate(zip(self._shown, shown)):
+                if old != new:
+                    value = _value_text(*new[1:])
+                    wider = value.cell_len > self.table.columns[self._value_column].content_width
+                    self.table.update_cell(str(i), self._value_column, value, update_width=wider)
+        else:
+            row = self.table.cursor_row
+            self.table.clear()
+            for i, (expr, result, style) in enumerate(shown):
+                self.table.add_row(Text(expr, no_wrap=True), _value_text(result, style), key=str(i))
+            if self.expressions:
+                self.table.move_cursor(row=min(row, len(self.expressions) - 1), animate=False)
+        self._shown = shown
+        subtitle = f"{len(self.expressions)} total"
+        if self.border_subtitle != subtitle:  # setting it repaints the pane, even to the same text
+            self.border_subtitle = subtitle
 
     def _open_editor(self, index: int | None, value: str) -> None:
         self._editing = index
@@ -169,3 +178,11 @@ class WatchesPane(Vertical):
         event.stop()
         if self.expressions:
             self.post_message(self.Open(self.expressions[event.cursor_row]))
+
+
+def _value_text(result: WatchResult | None, error_style: Style) -> Text:
+    if result is None:
+        return Text(glyphs().ellipsis)
+    if result.error:
+        return Text(result.text, style=error_style, no_wrap=True)
+    return Text(result.text, no_wrap=True)
