@@ -25,8 +25,7 @@ from godbg_tui.adapters.dlv.launcher import LaunchSpec
 from godbg_tui.tui.app import GodbgApp
 from godbg_tui.tui.screens.confirm import ConfirmScreen
 from support import WaitTimeout, async_wait_until
-from test_app import STEP_TIMEOUT as STILL_TIMEOUT
-from test_app import command, console_text, debugger, main_screen, press_and_stop, screen_text, settled, until
+from test_app import STEP_TIMEOUT, command, console_text, debugger, main_screen, press_and_stop, screen_text, settled, until
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 # Run-specific details: group 1 of each (plus the blanks after it, which shrink as it
@@ -172,7 +171,7 @@ async def test_first_frame_needs_no_second_styling(prog: str, tmp_path: Path, si
             shots.append(shot())
             return len(shots) >= 3 and shots[-1] == shots[-2] == shots[-3]
 
-        await async_wait_until(still, timeout=STILL_TIMEOUT, interval=0.2)
+        await async_wait_until(still, timeout=STEP_TIMEOUT, interval=0.2)
         app.update_styles(app.screen)
         await pilot.pause()
         again = shot()

@@ -469,11 +469,11 @@ class GoroutineList(CursorPane):
         rows.goroutines.extend(new)
         rows.id_width = max(rows.id_width, *(len(str(g.id)) for g in new)) if new else rows.id_width
         self._status_after(page)
+        rows.changed()
         if first and rows.selected_id is not None:
             index = next((i for i, g in enumerate(rows.goroutines) if g.id == rows.selected_id), None)
             if index is not None:
-                self.call_after_refresh(rows.set_cursor, rows.row_of(index))
-        rows.changed()
+                rows.set_cursor(rows.row_of(index))  # after changed(): the view scrolls by its new size
 
     def _replace_rows(self, page: ListGoroutinesOut) -> None:
         """The first page of a reload that kept the rows: swap them in one go, as if the list had
@@ -507,9 +507,8 @@ class GoroutineList(CursorPane):
                 differ.append(rows.row_count - 1)
             if differ:
                 rows.repaint_rows(differ)
-        height = rows.scrollable_content_region.height
-        if index is not None and (target >= height or (target == rows.cursor_rows - 1 and rows.row_count > height)):
-            self.call_after_refresh(rows.set_cursor, target)  # it is off screen: set_cursor scrolls, as in _add_page
+        if index is not None:
+            rows.set_cursor(target)  # scrolls to it if it is off screen, as in _add_page
 
     def _status_after(self, page: ListGoroutinesOut) -> None:
         self._next = page.Nextg

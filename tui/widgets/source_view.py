@@ -938,7 +938,7 @@ class SourceView(CursorPane):
             lines.update_virtual_size()
             lines.invalidate()
             row = lines.exec_line if lines.exec_path == lines.doc.path and lines.exec_line else 1
-            self.call_after_refresh(lines.set_cursor, row - 1, scroll="upper-third")
+            lines.set_cursor(row - 1, scroll="upper-third")
             return
         if lines.mode == "source" and lines.doc is not None:
             self.post_message(self.DisassemblyRequested(lines.doc.path, lines.cursor_line))
