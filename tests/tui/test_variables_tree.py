@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from contextlib import asynccontextmanager
 
 import msgspec
@@ -340,6 +342,33 @@ async def test_copy_watch_and_full_screen_viewer(go_bin, dlv_path, marker_line):
             await pilot.press("escape")
             await async_wait_until(lambda: not isinstance(app.screen, ValueViewer))
             assert tree.has_focus
+
+
+async def test_closing_the_viewer_before_its_value_arrives():
+    """Escape on a value still loading (a 10,000-element slice takes a while): closing removes
+    the screen's children before its worker is cancelled, and an answer arriving in between
+    crashed the app (NoMatches for the TextArea; seen in CI). Modelled by removing them first."""
+    answer = asyncio.Event()
+
+    async def slow(expr: str, cfg: LoadConfig) -> Variable:
+        await answer.wait()
+        return Variable(name=expr, type="int", kind=2, value="7")
+
+    app = VarsApp(slow)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tree = app.query_one(VariablesTree)
+        tree.show(hand_made_sections())
+        await pilot.pause()
+        tree.move_cursor(tree.root.children[0].children[0])
+        await pilot.press("v")
+        await async_wait_until(lambda: isinstance(app.screen, ValueViewer) and app.screen.query(TextArea))
+        viewer = app.screen
+        await viewer.query_one(TextArea).parent.remove()
+        answer.set()
+        await async_wait_until(lambda: viewer.loaded is not None, message="the late answer taken")
+        await pilot.press("escape")
+        await async_wait_until(lambda: not isinstance(app.screen, ValueViewer))
+        assert app.is_running and app._exception is None
 
 
 async def test_show_keeps_collapsed_sections_and_tells_shadowed_twins_apart():

@@ -85,7 +85,10 @@ class ValueViewer(ModalScreen[None]):
         self.run_worker(self._load, group="vars", exclusive=True, name=f"view {self.expr}")
 
     async def _load(self) -> None:
+        # Taken before the wait: closed meanwhile (escape on a slow value), the screen has no
+        # children to query, and updating the detached widgets is harmless.
         status = self.query_one("#value-status", Static)
+        text_area = self.query_one(TextArea)
         try:
             var = await asyncio.wait_for(self.fetch(self.expr, self.cfg), self.timeout)
             text = await asyncio.to_thread(values.format_value, var, hex=self.hex)
@@ -100,7 +103,7 @@ class ValueViewer(ModalScreen[None]):
         self.loaded = var
         note = " (still truncated: narrow the expression to see the rest)" if values.is_truncated(var) else ""
         status.update(f"{var.type}{note}")
-        self.query_one(TextArea).load_text(text)
+        text_area.load_text(text)
 
     def action_dismiss_viewer(self) -> None:
         self.dismiss(None)
