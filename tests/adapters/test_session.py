@@ -296,7 +296,9 @@ async def test_goroutine_paging_10k(prog, marker_line):
         assert pages >= 10
         groups = await s.goroutines(0, 0, group_by=GOROUTINE_FIELD["userloc"], max_group_members=1)
         totals = {g.Name: g.Total for g in groups.Groups}
-        assert any(t >= 10000 for t in totals.values()), totals
+        assert sum(totals.values()) >= 10000, totals
+        # At main.ready a goroutine or two may still be on their way to the channel (CI saw 9,999).
+        assert any(t >= 9_900 and "blockedOnChan" in name for name, t in totals.items()), totals
 
 
 async def test_program_output_and_stdin_through_pty(prog):
